@@ -1,0 +1,3 @@
+"""Faust agents, one module per consumed topic; importing this package registers them all."""
+
+from monitor.agents import orders  # noqa: F401

@@ -1,0 +1,38 @@
+"""The Faust app, built once from the settings (``MONITOR_*`` environment and ``MONITOR_CONFIG`` file)."""
+
+from __future__ import annotations
+
+import faust
+
+from monitor.settings import Settings
+
+__all__ = ["app", "settings", "create_app"]
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app configured from ``settings``; agents register themselves on import."""
+    brokers = [f"kafka://{hp.strip()}" for hp in settings.kafka_bootstrap_servers.split(",")]
+    return faust.App(
+        settings.app_id,
+        broker=brokers,
+        store=settings.store_url,
+        datadir=str(settings.data_dir / "faust"),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=settings.web_enabled,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        producer_acks=-1,
+        producer_linger_ms=5,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        autodiscover=False,
+        logging_config=None,
+    )
+
+
+settings = Settings.load()
+app = create_app(settings)

@@ -1,0 +1,195 @@
+"""The ``monitor`` command: one entry point for the broker, the worker, the demo and the tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+class CommandError(Exception):
+    """A runtime failure with a one-line reason (exit code 1)."""
+
+
+def _settings() -> Any:
+    from monitor.settings import Settings, SettingsError
+
+    try:
+        return Settings.load()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _kafka_dir(args: argparse.Namespace) -> Path:
+    if args.data_dir:
+        return Path(args.data_dir)
+    return _settings().data_dir / "kafka"
+
+
+# --- kafka -------------------------------------------------------------------------------------------------
+
+
+def cmd_kafka_fetch(args: argparse.Namespace) -> int:
+    from monitor import localkafka
+
+    lib = localkafka.fetch(quiet=not args.verbose)
+    print(f"Kafka {localkafka.KAFKA_VERSION} jars in {lib}")
+    return 0
+
+
+def cmd_kafka_start(args: argparse.Namespace) -> int:
+    from monitor import localkafka
+
+    info = localkafka.start(_kafka_dir(args), port=args.port, timeout_s=args.timeout)
+    print(f"Kafka {info.version} is up (pid {info.pid}); bootstrap servers: {info.bootstrap}")
+    print(f"  export MONITOR_KAFKA_BOOTSTRAP_SERVERS={info.bootstrap}")
+    print(f"  log: {info.log_file}")
+    return 0
+
+
+def cmd_kafka_stop(args: argparse.Namespace) -> int:
+    from monitor import localkafka
+
+    if localkafka.stop(_kafka_dir(args)):
+        print("Kafka stopped")
+    else:
+        print("no local Kafka was running")
+    return 0
+
+
+def cmd_kafka_status(args: argparse.Namespace) -> int:
+    from monitor import localkafka
+
+    info = localkafka.status(_kafka_dir(args))
+    if info is None:
+        print("local Kafka: not running")
+        return 1
+    print(f"local Kafka {info.version}: running (pid {info.pid}), bootstrap servers {info.bootstrap}")
+    return 0
+
+
+# --- worker, topics, demo ----------------------------------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from monitor.worker import run_worker
+
+    return run_worker(_settings(), broker_timeout_s=args.broker_timeout)
+
+
+def cmd_topics_create(args: argparse.Namespace) -> int:
+    from monitor.admin import ensure_topics, wait_for_broker
+
+    settings = _settings()
+    wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=args.broker_timeout)
+    created = ensure_topics(settings)
+    print(f"created {len(created)} topic(s): {', '.join(created) or '-'} ({settings.partitions} partitions)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(_settings(), keep=args.keep, port=args.port)
+
+
+# --- schemas -----------------------------------------------------------------------------------------------
+
+
+def cmd_schemas_export(args: argparse.Namespace) -> int:
+    from monitor.contracts import CONTRACTS
+
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stale = []
+    for topic, contract in CONTRACTS.items():
+        path = out / f"{topic}.schema.json"
+        text = json.dumps(contract.json_schema(), indent=2, ensure_ascii=False) + "\n"
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path}")
+    if stale:
+        raise CommandError(f"schemas out of date: {', '.join(stale)} (run `monitor schemas export`)")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------------------------
+
+
+def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help, description=help)
+    p.set_defaults(func=func)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``monitor`` and all its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="quality-monitor: hide failing stores and alert on late orders and negative reviews.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    kafka = sub.add_parser("kafka", help="a local Apache Kafka broker (KRaft) for development and tests",
+                           description="A local Apache Kafka broker (KRaft) on 127.0.0.1, from Maven Central jars.")
+    ksub = kafka.add_subparsers(dest="kafka_command", metavar="ACTION", required=True)
+    _add(ksub, "fetch", cmd_kafka_fetch, "download the Kafka jars with Maven (once)").add_argument(
+        "-v", "--verbose", action="store_true", help="show Maven's output")
+    for name, func, text in (
+        ("start", cmd_kafka_start, "format storage if needed, start the broker, wait until it answers"),
+        ("stop", cmd_kafka_stop, "stop the local broker"),
+        ("status", cmd_kafka_status, "tell whether the local broker runs (exit 1 if not)"),
+    ):
+        p = _add(ksub, name, func, text)
+        p.add_argument("--data-dir", help="broker data folder (default: <data_dir>/kafka)")
+        if name == "start":
+            p.add_argument("--port", type=int, default=9092, help="listener port on 127.0.0.1; 0 = any free port")
+            p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the broker")
+
+    w = _add(sub, "worker", cmd_worker, "run a monitor worker (Faust) against the configured Kafka")
+    w.add_argument("--broker-timeout", type=float, default=60.0, help="seconds to wait for Kafka at start-up")
+
+    topics = sub.add_parser("topics", help="manage the monitor's topics")
+    tsub = topics.add_subparsers(dest="topics_command", metavar="ACTION", required=True)
+    t = _add(tsub, "create", cmd_topics_create, "create missing topics with the configured partition count")
+    t.add_argument("--broker-timeout", type=float, default=30.0, help="seconds to wait for Kafka")
+
+    d = _add(sub, "demo", cmd_demo, "start a local broker and a worker, feed a demo stream, show what happened")
+    d.add_argument("--keep", action="store_true", help="leave broker and worker running afterwards")
+    d.add_argument("--port", type=int, default=0, help="broker port (default: any free port)")
+
+    schemas = sub.add_parser("schemas", help="JSON Schemas of the topics")
+    ssub = schemas.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)
+    s = _add(ssub, "export", cmd_schemas_export, "write schemas/*.schema.json from the contracts")
+    s.add_argument("--dir", default=str(SCHEMA_DIR), help="output folder")
+    s.add_argument("--check", action="store_true", help="fail if the files differ from the contracts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``monitor``; exit 0 on success, 2 on a usage error, 1 on a failure with a one-line reason."""
+    args = build_parser().parse_args(argv)
+    from monitor.admin import BrokerUnavailable
+    from monitor.localkafka import LocalKafkaError
+
+    try:
+        return int(args.func(args) or 0)
+    except (CommandError, LocalKafkaError, BrokerUnavailable) as exc:
+        print(f"monitor: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""orjson-based decoding and encoding of topic values, validated against the topic contracts."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from monitor.contracts import ORDER_STATUS, REVIEW, STORE_COMMAND, Contract, ContractError
+from monitor.records import DeadLetter, OrderStatus, Review, StoreCommand
+
+__all__ = [
+    "DecodeError",
+    "decode_order_status",
+    "decode_review",
+    "decode_store_command",
+    "decode_contract",
+    "encode",
+    "dead_letter",
+]
+
+
+class DecodeError(ValueError):
+    """A raw message cannot be used; ``reason`` says why in words a person can act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def decode_contract(contract: Contract, raw: bytes | None) -> dict[str, Any]:
+    """Decode JSON bytes and validate them against ``contract``; raise DecodeError with the reason."""
+    if raw is None:
+        raise DecodeError(f"{contract.topic}: empty message (no value)")
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"{contract.topic}: not valid JSON ({exc})") from None
+    try:
+        return contract.validate(obj)
+    except ContractError as exc:
+        raise DecodeError(f"{contract.topic}: {exc}") from None
+
+
+def decode_order_status(raw: bytes | None) -> OrderStatus:
+    """An ``order-status`` value as a record; a created order promised before it was created is invalid."""
+    d = decode_contract(ORDER_STATUS, raw)
+    if d["status"] == "created" and d["promised_at"] < d["occurred_at"]:
+        raise DecodeError(
+            f"order-status: promised_at {d['promised_at'].isoformat()} is before the order was created "
+            f"({d['occurred_at'].isoformat()})"
+        )
+    return OrderStatus(**d)
+
+
+def decode_review(raw: bytes | None) -> Review:
+    """A ``reviews`` value as a record."""
+    return Review(**decode_contract(REVIEW, raw))
+
+
+def decode_store_command(raw: bytes | None) -> StoreCommand:
+    """A ``store-commands`` value as a record."""
+    return StoreCommand(**decode_contract(STORE_COMMAND, raw))
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "asdict"):
+        return obj.asdict()
+    raise TypeError(f"cannot encode {type(obj).__name__}")
+
+
+def encode(value: Any) -> bytes:
+    """A record or dict as compact JSON; aware datetimes become ISO 8601 with their offset."""
+    if hasattr(value, "asdict"):
+        value = value.asdict()
+    return orjson.dumps(value, default=_default)
+
+
+def _b64(raw: bytes | None) -> str | None:
+    return None if raw is None else base64.b64encode(raw).decode("ascii")
+
+
+def dead_letter(
+    *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, error: str, at: datetime
+) -> DeadLetter:
+    """The dead-letter record of a message that could not be processed."""
+    return DeadLetter(
+        topic=topic, partition=partition, offset=offset, key=_b64(key), value=_b64(value), error=error, at=at
+    )

@@ -1,0 +1,287 @@
+"""Topic contracts: one field table per topic, from which the JSON Schemas in ``schemas/`` and the validator derive."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "ContractError",
+    "Field",
+    "Contract",
+    "ORDER_STATUS",
+    "REVIEW",
+    "STORE_VISIBILITY",
+    "ALERT",
+    "DEAD_LETTER",
+    "STORE_COMMAND",
+    "CONTRACTS",
+    "ORDER_STATUSES",
+    "parse_timestamp",
+]
+
+ORDER_STATUSES = ("created", "accepted", "assembled", "in_delivery", "delivered", "cancelled")
+
+# ISO 8601 / RFC 3339 date-time with a mandatory UTC offset ("Z" or +hh:mm).
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$")
+# Sanity bounds: a year outside them is a producer bug (epoch zero, 2999 placeholders), not an event.
+MIN_YEAR, MAX_YEAR = 2000, 2099
+# The same rule for JSON Schema users: years 2000..2099 only.
+TIMESTAMP_PATTERN = r"^20\d{2}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$"
+MAX_ID_LENGTH = 200
+
+
+class ContractError(ValueError):
+    """A message breaks its topic's contract; ``str(err)`` is the human-readable reason."""
+
+
+def parse_timestamp(value: Any, name: str = "timestamp") -> datetime:
+    """Parse an ISO 8601 timestamp that carries a UTC offset; naive or absurd timestamps are errors."""
+    if not isinstance(value, str):
+        raise ContractError(f"{name}: expected an ISO 8601 string with a UTC offset, got {type(value).__name__}")
+    if not _TIMESTAMP_RE.match(value):
+        if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", value):
+            raise ContractError(f"{name}: naive timestamp {value!r} has no UTC offset")
+        raise ContractError(f"{name}: {value!r} is not an ISO 8601 timestamp with a UTC offset")
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise ContractError(f"{name}: {value!r} is not a valid date and time") from None
+    if not MIN_YEAR <= ts.year <= MAX_YEAR:
+        raise ContractError(f"{name}: {value!r} is outside the plausible years {MIN_YEAR}..{MAX_YEAR}")
+    return ts
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a contract. ``kind``: id, text, enum, timestamp, int, bool, object, id_list, base64."""
+
+    name: str
+    kind: str
+    doc: str
+    options: tuple[str, ...] = ()
+    lo: int | None = None
+    hi: int | None = None
+    nullable: bool = False
+    required: bool = True
+
+    def check(self, value: Any) -> Any:
+        """Return the value (a timestamp parsed to an aware datetime) or raise ContractError naming the field."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise ContractError(f"{self.name}: must not be null")
+        kind = self.kind
+        if kind == "timestamp":
+            return parse_timestamp(value, self.name)
+        if kind in ("id", "text", "enum", "base64"):
+            if not isinstance(value, str):
+                raise ContractError(f"{self.name}: expected a string, got {_json_type(value)}")
+            if kind == "id" and not (0 < len(value) <= MAX_ID_LENGTH and value.strip()):
+                raise ContractError(f"{self.name}: must be a non-empty string of at most {MAX_ID_LENGTH} characters")
+            if kind == "enum" and value not in self.options:
+                raise ContractError(f"{self.name}: {value!r} is not one of {', '.join(self.options)}")
+            return value
+        if kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ContractError(f"{self.name}: expected an integer, got {_json_type(value)}")
+            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+                raise ContractError(f"{self.name}: {value} is outside {self.lo}..{self.hi}")
+            return value
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ContractError(f"{self.name}: expected true or false, got {_json_type(value)}")
+            return value
+        if kind == "object":
+            if not isinstance(value, dict):
+                raise ContractError(f"{self.name}: expected an object, got {_json_type(value)}")
+            return value
+        if kind == "id_list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ContractError(f"{self.name}: expected a list of strings")
+            return value
+        raise AssertionError(f"unknown field kind {kind}")
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema property."""
+        kind = self.kind
+        schema: dict[str, Any]
+        if kind == "timestamp":
+            schema = {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}
+        elif kind == "id":
+            schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": r"\S"}
+        elif kind == "text":
+            schema = {"type": "string"}
+        elif kind == "base64":
+            schema = {"type": "string", "contentEncoding": "base64"}
+        elif kind == "enum":
+            schema = {"type": "string", "enum": list(self.options)}
+        elif kind == "int":
+            schema = {"type": "integer"}
+            if self.lo is not None:
+                schema["minimum"] = self.lo
+            if self.hi is not None:
+                schema["maximum"] = self.hi
+        elif kind == "bool":
+            schema = {"type": "boolean"}
+        elif kind == "object":
+            schema = {"type": "object"}
+        elif kind == "id_list":
+            schema = {"type": "array", "items": {"type": "string"}}
+        else:  # pragma: no cover - guarded by check()
+            raise AssertionError(kind)
+        if self.nullable:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        return {"description": self.doc, **schema}
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """The fields of one topic's values, its key and a title; validates decoded JSON objects."""
+
+    topic: str
+    title: str
+    key: str
+    fields: tuple[Field, ...]
+
+    def validate(self, obj: Any) -> dict[str, Any]:
+        """Check a decoded JSON value; return the known fields (timestamps parsed) or raise ContractError."""
+        if not isinstance(obj, dict):
+            raise ContractError(f"expected a JSON object, got {_json_type(obj)}")
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            if f.name in obj:
+                out[f.name] = f.check(obj[f.name])
+            elif f.required:
+                raise ContractError(f"{f.name}: required field is missing")
+            else:
+                out[f.name] = None
+        return out
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of this topic's values."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://quality-monitor.dev/schemas/{self.topic}.schema.json",
+            "title": self.title,
+            "description": f"Value of a message on the `{self.topic}` topic (key: {self.key}).",
+            "type": "object",
+            "required": [f.name for f in self.fields if f.required],
+            "properties": {f.name: f.json_schema() for f in self.fields},
+            "additionalProperties": True,
+        }
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return {str: "string", int: "integer", float: "number", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+ORDER_STATUS = Contract(
+    topic="order-status",
+    title="Order status change",
+    key="order_id",
+    fields=(
+        Field("event_id", "id", "unique id of this status change (duplicates are ignored)"),
+        Field("order_id", "id", "order id; also the message key"),
+        Field("store_id", "id", "partner store fulfilling the order"),
+        Field("city", "id", "city of the store"),
+        Field("status", "enum", "new status; moves forward only, cancelled is terminal", options=ORDER_STATUSES),
+        Field("promised_at", "timestamp", "delivery deadline promised to the customer"),
+        Field("occurred_at", "timestamp", "when the status changed (event time)"),
+    ),
+)
+
+REVIEW = Contract(
+    topic="reviews",
+    title="Customer review",
+    key="review_id",
+    fields=(
+        Field("review_id", "id", "unique review id; also the message key (duplicates are ignored)"),
+        Field("order_id", "id", "the reviewed order"),
+        Field("store_id", "id", "the reviewed store"),
+        Field("city", "id", "city of the store"),
+        Field("rating", "int", "rating on the 1..5 scale", lo=1, hi=5),
+        Field("text", "text", "review text, may be empty"),
+        Field("created_at", "timestamp", "when the review was written (event time)"),
+    ),
+)
+
+STORE_COMMAND = Contract(
+    topic="store-commands",
+    title="Operator command about a store",
+    key="store_id",
+    fields=(
+        Field("command_id", "id", "unique id of the command"),
+        Field("command", "enum", "what to do", options=("restore", "acknowledge")),
+        Field("store_id", "id", "the store"),
+        Field("city", "id", "city of the store"),
+        Field("by", "id", "who asked for it"),
+        Field("note", "text", "why (for the record)"),
+        Field("at", "timestamp", "when it was asked"),
+    ),
+)
+
+STORE_VISIBILITY = Contract(
+    topic="store-visibility",
+    title="Store visibility change",
+    key="store_id",
+    fields=(
+        Field("event_id", "id", "deterministic id: (action, store, city, incident number)"),
+        Field("store_id", "id", "the store"),
+        Field("city", "id", "city of the store"),
+        Field("action", "enum", "hide or restore", options=("hide", "restore")),
+        Field("reason", "text", "machine-readable reason, e.g. HIDE_LATE_AND_AT_RISK or MANUAL_RESTORE"),
+        Field("source", "enum", "auto (rule) or manual (operator)", options=("auto", "manual")),
+        Field("at", "timestamp", "event time of the decision"),
+        Field("incident", "int", "incident number of this store (1, 2, ...)", lo=1, required=False),
+        Field("late", "int", "late orders counted as evidence", lo=0, required=False),
+        Field("at_risk", "int", "at-risk orders counted as evidence", lo=0, required=False),
+        Field("late_order_ids", "id_list", "ids of the late orders", required=False),
+        Field("at_risk_order_ids", "id_list", "ids of the at-risk orders", required=False),
+        Field("by", "text", "operator who restored the store (manual only)", nullable=True, required=False),
+        Field("note", "text", "operator's note (manual only)", nullable=True, required=False),
+    ),
+)
+
+ALERT = Contract(
+    topic="alerts",
+    title="Alert",
+    key="alert_id",
+    fields=(
+        Field("alert_id", "id", "stable dedup key: same incident, same id, in replays too"),
+        Field("kind", "id", "store_hidden, order_late, order_at_risk, negative_review, store_negativity, ..."),
+        Field("severity", "enum", "info, warning or critical", options=("info", "warning", "critical")),
+        Field("status", "enum", "firing or resolved", options=("firing", "resolved")),
+        Field("store_id", "id", "the store, or null for city-wide alerts", nullable=True),
+        Field("city", "id", "the city"),
+        Field("summary", "text", "one line a person can read"),
+        Field("details", "object", "evidence: counts, ids, deadlines"),
+        Field("at", "timestamp", "event time of the decision"),
+    ),
+)
+
+DEAD_LETTER = Contract(
+    topic="dead-letters",
+    title="Dead letter",
+    key="original key",
+    fields=(
+        Field("topic", "id", "topic the message came from"),
+        Field("partition", "int", "its partition", lo=0),
+        Field("offset", "int", "its offset", lo=0),
+        Field("key", "base64", "its raw key, base64 (null if it had none)", nullable=True),
+        Field("value", "base64", "its raw value, base64 (null if it had none)", nullable=True),
+        Field("error", "text", "why it could not be processed, for a person"),
+        Field("at", "timestamp", "when it was dead-lettered (wall clock)"),
+    ),
+)
+
+CONTRACTS: Mapping[str, Contract] = {
+    c.topic: c for c in (ORDER_STATUS, REVIEW, STORE_COMMAND, STORE_VISIBILITY, ALERT, DEAD_LETTER)
+}

@@ -1,0 +1,29 @@
+"""The dead-letter path: a message that cannot be used is kept, with the reason, on the dead-letters topic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.codec import dead_letter, encode
+from monitor.logs import get_logger
+from monitor.topics import dead_letters
+
+__all__ = ["send_to_dead_letters", "COUNTS"]
+
+log = get_logger("monitor.deadletters")
+# dead letters sent by this worker, by source topic (exported as a metric later)
+COUNTS: Counter[str] = Counter()
+
+
+async def send_to_dead_letters(message: Any, error: str) -> None:
+    """Publish ``message`` (a faust Message) with ``error`` to dead-letters and log one line."""
+    record = dead_letter(
+        topic=message.topic, partition=message.partition, offset=message.offset,
+        key=message.key, value=message.value, error=error, at=datetime.now(UTC),
+    )
+    await dead_letters.send(key=message.key, value=encode(record))
+    COUNTS[message.topic] += 1
+    log.warning("dead_letter", topic=message.topic, partition=message.partition, offset=message.offset,
+                reason=error, dead_letters_total=sum(COUNTS.values()))

@@ -1,0 +1,161 @@
+"""`monitor demo`: a local broker, a worker and a small marketplace story, then what the monitor made of it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from monitor import localkafka
+from monitor.settings import Settings
+
+__all__ = ["run_demo", "demo_story"]
+
+
+def _order(order_id: str, store: str, city: str, status: str, at: datetime, promised: datetime,
+           seq: int) -> tuple[str, str, dict[str, Any]]:
+    return ("order-status", order_id, {
+        "event_id": f"{order_id}-{seq}-{status}", "order_id": order_id, "store_id": store, "city": city,
+        "status": status, "promised_at": promised.isoformat(), "occurred_at": at.isoformat(),
+    })
+
+
+def demo_story(now: datetime) -> list[tuple[str, str, Any]]:
+    """(topic role, key, value) in order: a healthy store, a failing store, a review and a broken message."""
+    events: list[tuple[str, str, Any]] = []
+    start = now - timedelta(hours=5)
+    # Tsvetochki (Moscow) delivers on time.
+    for i in range(3):
+        oid = f"demo-ok-{i}"
+        created = start + timedelta(minutes=10 * i)
+        promised = created + timedelta(hours=3)
+        for seq, (status, offset_min) in enumerate(
+            [("created", 0), ("accepted", 4), ("assembled", 40), ("in_delivery", 70), ("delivered", 130)]
+        ):
+            events.append(_order(oid, "tsvetochki", "Moscow", status, created + timedelta(minutes=offset_min),
+                                 promised, seq))
+    # Rozy-Express (Moscow) takes orders and then stops answering: 6 orders now late, 3 at risk.
+    for i in range(9):
+        oid = f"demo-late-{i}"
+        created = start + timedelta(minutes=5 * i)
+        promised = created + timedelta(hours=2) if i < 6 else now + timedelta(minutes=30)
+        events.append(_order(oid, "rozy-express", "Moscow", "created", created, promised, 0))
+        events.append(_order(oid, "rozy-express", "Moscow", "accepted", created + timedelta(minutes=3),
+                             promised, 1))
+    events.append(("reviews", "demo-review-1", {
+        "review_id": "demo-review-1", "order_id": "demo-ok-0", "store_id": "tsvetochki", "city": "Moscow",
+        "rating": 5, "text": "Beautiful roses, on time", "created_at": (now - timedelta(hours=1)).isoformat(),
+    }))
+    events.append(("order-status", "demo-broken", b'{"order_id": "demo-broken", "status": '))
+    return events
+
+
+def _topic_for(settings: Settings, role: str) -> str:
+    return {"order-status": settings.topic_order_status, "reviews": settings.topic_reviews}[role]
+
+
+def _print_outputs(settings: Settings) -> None:
+    from kafka import KafkaConsumer
+
+    topics = [settings.topic_store_visibility, settings.topic_alerts, settings.topic_dead_letters]
+    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    try:
+        for m in consumer:
+            value = orjson.loads(m.value)
+            if m.topic == settings.topic_dead_letters:
+                print(f"  [{m.topic}] {value['error']}")
+            elif m.topic == settings.topic_alerts:
+                print(f"  [{m.topic}] {value['severity']:8} {value['status']:8} {value['summary']}")
+            else:
+                print(f"  [{m.topic}] {value['action']} {value['store_id']} ({value['reason']})")
+    finally:
+        consumer.close()
+
+
+def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
+    """Start broker + worker, feed the story, print the worker's decisions and the output topics."""
+    from kafka import KafkaProducer
+
+    demo_dir = settings.data_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    print(f"1/4 starting Kafka {localkafka.KAFKA_VERSION} (KRaft, 127.0.0.1) in {settings.data_dir / 'kafka'} ...")
+    kafka_dir = settings.data_dir / "kafka"
+    we_started_kafka = localkafka.status(kafka_dir) is None
+    info = localkafka.start(kafka_dir, port=port)
+    print(f"    bootstrap servers: {info.bootstrap}")
+    run_id = datetime.now(UTC).strftime("%H%M%S")
+    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": info.bootstrap, "MONITOR_LOG_FORMAT": "json",
+           "MONITOR_DATA_DIR": str(demo_dir / run_id), "MONITOR_APP_ID": f"quality-monitor-demo-{run_id}"}
+    for role in ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS"):
+        default = getattr(settings, f"topic_{role.lower()}")
+        env[f"MONITOR_TOPIC_{role}"] = f"{default}-demo-{run_id}"
+    settings = Settings.load(environ=env)
+    log_path = demo_dir / f"worker-{run_id}.log"
+    print(f"2/4 starting a monitor worker (log: {log_path}) ...")
+    with open(log_path, "wb") as log_file:
+        worker = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env,
+                                  stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        story = demo_story(datetime.now(UTC))
+        print(f"3/4 sending {len(story)} demo events (a healthy store, a failing store, a review, one broken "
+              "message) ...")
+        producer = KafkaProducer(bootstrap_servers=info.bootstrap, acks="all")
+        for role, key, value in story:
+            raw = value if isinstance(value, bytes) else orjson.dumps(value)
+            producer.send(_topic_for(settings, role), key=key.encode(), value=raw)
+        producer.flush()
+        producer.close()
+        _wait_quiet(log_path, worker, timeout_s=60)
+        print("4/4 what the worker logged:")
+        for line in _decisions(log_path):
+            print("  " + line)
+        print("    and what it published:")
+        _print_outputs(settings)
+    finally:
+        if keep:
+            print(f"worker (pid {worker.pid}) and Kafka ({info.bootstrap}) keep running; "
+                  "stop them with `kill` and `monitor kafka stop`")
+        else:
+            worker.terminate()
+            worker.wait(30)
+            print("stopped the worker")
+            if we_started_kafka:
+                localkafka.stop(kafka_dir)
+                print("stopped Kafka")
+    return 0
+
+
+def _decisions(log_path: Path) -> list[str]:
+    out = []
+    for raw in log_path.read_bytes().splitlines():
+        try:
+            line = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if line.get("logger", "").startswith("monitor.") and line.get("event") not in ("worker_starting",):
+            skip = {"event", "level", "logger", "timestamp"}
+            fields = " ".join(f"{k}={v}" for k, v in line.items() if k not in skip)
+            out.append(f"{line.get('level', ''):7} {line['event']:22} {fields}")
+    return out
+
+
+def _wait_quiet(log_path: Path, worker: subprocess.Popen[bytes], *, timeout_s: float, quiet_s: float = 4.0) -> None:
+    """Wait until the worker has logged something and then stayed quiet for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last_size, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited ({worker.returncode}); see {log_path}")
+        size = log_path.stat().st_size
+        if size != last_size:
+            last_size, last_change = size, time.monotonic()
+        elif size > 0 and time.monotonic() - last_change > quiet_s and any(_decisions(log_path)):
+            return
+        time.sleep(0.5)

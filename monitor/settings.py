@@ -1,0 +1,308 @@
+"""One typed, validated settings object, read once at start-up from a TOML file and the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError", "parse_duration", "describe_settings"]
+
+ENV_PREFIX = "MONITOR_"
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message names the field and the source."""
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Parse ``90``, ``"90s"``, ``"15m"``, ``"24h"``, ``"30d"`` (a bare number means seconds)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '15m', got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _DURATION_RE.match(str(value))
+        if not m:
+            raise ValueError(f"expected a duration such as 90s, 15m, 24h or 30d, got {value!r}")
+        seconds = float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+def _int(lo: int | None = None, hi: int | None = None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"expected an integer, got {value!r}")
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected an integer, got {value!r}") from None
+        if lo is not None and n < lo:
+            raise ValueError(f"must be >= {lo}, got {n}")
+        if hi is not None and n > hi:
+            raise ValueError(f"must be <= {hi}, got {n}")
+        return n
+
+    return parse
+
+
+def _float(lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if x < lo or x > hi or (open_lo and x == lo) or (open_hi and x == hi):
+            raise ValueError(f"must be in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}, got {x}")
+        return x
+
+    return parse
+
+
+def _str(value: Any) -> str:
+    s = str(value).strip()
+    if not s:
+        raise ValueError("must not be empty")
+    return s
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        s = str(value).strip().lower()
+        if s not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
+        return s
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    s = str(value).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _topic(value: Any) -> str:
+    s = _str(value)
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", s):
+        raise ValueError(f"not a valid Kafka topic name: {s!r}")
+    return s
+
+
+def _bootstrap(value: Any) -> str:
+    s = _str(value)
+    for part in s.split(","):
+        if not re.fullmatch(r"[A-Za-z0-9.\-_\[\]:]+:\d{1,5}", part.strip()):
+            raise ValueError(f"expected host:port[,host:port...], got {s!r}")
+    return s
+
+
+def _store_url(value: Any) -> str:
+    s = _str(value)
+    if s.startswith("rocksdict:"):
+        raise ValueError(
+            "'rocksdict://' is not a faust store URL; use 'rocksdb://' (faust uses rocksdict when installed)"
+        )
+    if not (s.startswith("rocksdb://") or s.startswith("memory://")):
+        raise ValueError(f"expected rocksdb:// (or memory:// for experiments), got {s!r}")
+    return s
+
+
+def _city_durations(value: Any) -> Mapping[str, timedelta]:
+    """A table ``{city = "45m"}`` in TOML, or ``Moscow=45m,Kazan=90m`` in the environment."""
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        s = str(value).strip()
+        items = []
+        for part in filter(None, (p.strip() for p in s.split(","))):
+            if "=" not in part:
+                raise ValueError(f"expected City=duration[,City=duration...], got {s!r}")
+            city, _, dur = part.partition("=")
+            items.append((city.strip(), dur.strip()))
+    return {str(city): parse_duration(dur) for city, dur in items}
+
+
+def setting(default: Any, doc: str, parse: Callable[[Any], Any], *, env: tuple[str, ...] = ()) -> Any:
+    """Declare one setting: its default, a one-line doc, its parser and extra environment names."""
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"doc": doc, "parse": parse, "env": env})
+    return field(default=default, metadata={"doc": doc, "parse": parse, "env": env})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the monitor can be told. Environment ``MONITOR_<FIELD>`` beats the file beats the default."""
+
+    # --- Kafka and the Faust app ---
+    kafka_bootstrap_servers: str = setting(
+        "127.0.0.1:9092", "Kafka bootstrap servers, host:port[,host:port]", _bootstrap,
+        env=("KAFKA_BOOTSTRAP_SERVERS",),
+    )
+    app_id: str = setting("quality-monitor", "Faust app id: consumer group and prefix of internal topics", _str)
+    partitions: int = setting(4, "partitions of input, repartition and table topics (co-partitioned)", _int(1, 512))
+    replication_factor: int = setting(1, "replication factor of topics the monitor creates", _int(1, 7))
+    store_url: str = setting("rocksdb://", "Faust table store (rocksdb:// uses rocksdict when installed)", _store_url)
+    data_dir: Path = setting(Path("var"), "directory for RocksDB state and local files", lambda v: Path(str(v)))
+    web_host: str = setting("127.0.0.1", "address the worker's web server binds to", _str)
+    web_port: int = setting(6066, "port of the worker's web server", _int(1, 65535))
+    web_enabled: bool = setting(True, "run the worker's web server", _bool)
+    log_format: str = setting("auto", "auto (console on a terminal, JSON otherwise), json or console",
+                              _choice("auto", "json", "console"))
+    log_level: str = setting("info", "debug, info, warning or error", _choice("debug", "info", "warning", "error"))
+    clock_tick: timedelta = setting(parse_duration("1s"), "how often the live clock advances without events",
+                                    parse_duration)
+
+    # --- topics ---
+    topic_order_status: str = setting("order-status", "input: order status changes, key order_id", _topic)
+    topic_reviews: str = setting("reviews", "input: customer reviews, key review_id", _topic)
+    topic_store_commands: str = setting("store-commands", "input: restore / acknowledge commands, key store_id",
+                                        _topic)
+    topic_store_visibility: str = setting("store-visibility", "output: hide / restore events, key store_id",
+                                          _topic)
+    topic_alerts: str = setting("alerts", "output: alerts, key alert_id", _topic)
+    topic_dead_letters: str = setting("dead-letters", "output: messages that could not be processed", _topic)
+
+    # --- orders: late, at risk, hiding (issue: late and at-risk orders) ---
+    accept_timeout: timedelta = setting(parse_duration("15m"), "an order not accepted this long after creation "
+                                        "is at risk (the partner has disappeared)", parse_duration)
+    dispatch_lead: timedelta = setting(parse_duration("60m"), "an order not in delivery this close to "
+                                       "promised_at is at risk", parse_duration)
+    dispatch_lead_by_city: Mapping[str, timedelta] = setting({}, "per-city override of dispatch_lead",
+                                                             _city_durations)
+    late_window: timedelta = setting(parse_duration("24h"), "rolling window of late orders, by promised_at",
+                                     parse_duration)
+    hide_min_late: int = setting(5, "hide a store with at least this many late orders...", _int(1))
+    hide_min_late_plus_at_risk: int = setting(8, "...and at least this many late + at-risk orders", _int(1))
+    order_retention: timedelta = setting(parse_duration("3d"), "finished orders are forgotten this long after "
+                                         "their deadline", parse_duration)
+    auto_restore_after: timedelta = setting(parse_duration("0s"), "restore a hidden store after this quiet "
+                                            "period; 0 = never (manual restore only)", parse_duration)
+
+    # --- reviews: negativity (issue: review negativity) ---
+    negative_max_rating: int = setting(2, "a review with rating <= this is negative", _int(1, 5))
+    negativity_window: timedelta = setting(parse_duration("30d"), "rolling window of the negativity share",
+                                           parse_duration)
+    negativity_threshold: float = setting(0.02, "share of negative reviews above which an alert fires",
+                                          _float(0.0, 1.0, open_hi=True))
+    negativity_method: str = setting("simple", "simple (share + min counts) or wilson (lower bound)",
+                                     _choice("simple", "wilson"))
+    negativity_confidence: float = setting(0.95, "confidence of the Wilson lower bound",
+                                           _float(0.5, 1.0, open_hi=True))
+    min_reviews: int = setting(20, "reviews needed in the window before a store alert can fire", _int(1))
+    min_negative: int = setting(2, "negative reviews needed in the window before an alert can fire", _int(1))
+    city_min_reviews: int = setting(50, "reviews needed in the window before a city alert can fire", _int(1))
+    repeat_count: int = setting(3, "negativity incidents that make a store a repeat offender", _int(2))
+    repeat_window: timedelta = setting(parse_duration("90d"), "window for counting repeat incidents",
+                                       parse_duration)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
+        """Read the TOML file (``MONITOR_CONFIG`` or ``config_file``) and the environment; validate every field."""
+        environ = os.environ if environ is None else environ
+        path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+        raw: dict[str, tuple[Any, str]] = {}
+        if path:
+            try:
+                with open(path, "rb") as fh:
+                    doc = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise SettingsError(f"cannot read config file {path}: {exc}") from None
+            known = {f.name for f in dataclasses.fields(cls)}
+            for key, value in _flatten(doc).items():
+                if key not in known:
+                    raise SettingsError(f"{path}: unknown setting {key!r}")
+                raw[key] = (value, f"{path}:{key}")
+        for f in dataclasses.fields(cls):
+            for name in (ENV_PREFIX + f.name.upper(), *f.metadata["env"]):
+                if name in environ:
+                    raw[f.name] = (environ[name], name)
+                    break
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in raw:
+                value, source = raw[f.name]
+                try:
+                    values[f.name] = f.metadata["parse"](value)
+                except ValueError as exc:
+                    raise SettingsError(f"invalid setting {f.name} (from {source}): {exc}") from None
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Cross-field rules that no single field can check."""
+        if self.hide_min_late_plus_at_risk < self.hide_min_late:
+            raise SettingsError("invalid setting hide_min_late_plus_at_risk: must be >= hide_min_late")
+        if self.min_negative > self.min_reviews:
+            raise SettingsError("invalid setting min_negative: must be <= min_reviews")
+        if self.late_window <= timedelta(0) or self.negativity_window <= timedelta(0):
+            raise SettingsError("invalid setting late_window/negativity_window: must be positive")
+        topics = [self.topic_order_status, self.topic_reviews, self.topic_store_commands,
+                  self.topic_store_visibility, self.topic_alerts, self.topic_dead_letters]
+        if len(set(topics)) != len(topics):
+            raise SettingsError("invalid setting topic_*: two topics share one name")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (and validated again)."""
+        new = dataclasses.replace(self, **changes)
+        new.check()
+        return new
+
+    def dispatch_lead_for(self, city: str) -> timedelta:
+        """The dispatch lead time of a city: its override, else the default."""
+        return self.dispatch_lead_by_city.get(city, self.dispatch_lead)
+
+    @property
+    def table_dir(self) -> Path:
+        return self.data_dir / "tables"
+
+
+def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``[topic] alerts = "x"`` becomes ``topic_alerts``; ``dispatch_lead_by_city`` stays a table."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and name != "dispatch_lead_by_city":
+            out.update(_flatten(value, name + "_"))
+        else:
+            out[name] = value
+    return out
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment name, default, doc) for every field: the README's settings table."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if isinstance(default, timedelta):
+            default = _format_duration(default)
+        rows.append((ENV_PREFIX + f.name.upper(), str(default) if default != {} else "{}", f.metadata["doc"]))
+    return rows
+
+
+def _format_duration(td: timedelta) -> str:
+    s = int(td.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s and s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
