@@ -36,7 +36,10 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 60.0) -> None:
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Topic name -> topic configs for every topic the monitor reads or writes."""
+    from monitor.topics import orders_by_store_name
+
     return {
+        orders_by_store_name(settings.app_id): {},
         settings.topic_order_status: {},
         settings.topic_reviews: {},
         settings.topic_store_commands: {},

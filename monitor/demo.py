@@ -40,11 +40,12 @@ def demo_story(now: datetime) -> list[tuple[str, str, Any]]:
         ):
             events.append(_order(oid, "tsvetochki", "Moscow", status, created + timedelta(minutes=offset_min),
                                  promised, seq))
-    # Rozy-Express (Moscow) takes orders and then stops answering: 6 orders now late, 3 at risk.
+    # Rozy-Express (Moscow) takes orders and then stops delivering: 6 orders are past their deadline and
+    # 3 fresh ones are not in delivery with less than an hour to go (5 late + 3 at risk hides a store).
     for i in range(9):
         oid = f"demo-late-{i}"
-        created = start + timedelta(minutes=5 * i)
-        promised = created + timedelta(hours=2) if i < 6 else now + timedelta(minutes=30)
+        created = start + timedelta(minutes=5 * i) if i < 6 else now - timedelta(minutes=12 - i)
+        promised = created + timedelta(hours=2) if i < 6 else now + timedelta(minutes=50)
         events.append(_order(oid, "rozy-express", "Moscow", "created", created, promised, 0))
         events.append(_order(oid, "rozy-express", "Moscow", "accepted", created + timedelta(minutes=3),
                              promised, 1))

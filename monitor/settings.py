@@ -169,8 +169,13 @@ class Settings:
     log_format: str = setting("auto", "auto (console on a terminal, JSON otherwise), json or console",
                               _choice("auto", "json", "console"))
     log_level: str = setting("info", "debug, info, warning or error", _choice("debug", "info", "warning", "error"))
-    clock_tick: timedelta = setting(parse_duration("1s"), "how often the live clock advances without events",
+    clock_tick: timedelta = setting(parse_duration("1s"), "how often heartbeats advance the clock without events",
                                     parse_duration)
+    live_delay: timedelta = setting(parse_duration("2s"), "in live operation the clock trails the wall clock "
+                                    "by this much (room for in-flight events)", parse_duration)
+    live_horizon: timedelta = setting(parse_duration("1h"), "a stream whose clock is within this of the wall "
+                                      "clock is live; older streams (replays) advance by events only",
+                                      parse_duration)
 
     # --- topics ---
     topic_order_status: str = setting("order-status", "input: order status changes, key order_id", _topic)

@@ -11,6 +11,9 @@ __all__ = [
     "store_visibility",
     "alerts",
     "dead_letters",
+    "orders_by_store",
+    "store_inputs",
+    "orders_by_store_name",
     "INPUT_TOPICS",
     "OUTPUT_TOPICS",
 ]
@@ -30,6 +33,20 @@ store_commands = _raw(settings.topic_store_commands, settings.partitions)
 store_visibility = _raw(settings.topic_store_visibility, settings.partitions)
 alerts = _raw(settings.topic_alerts, settings.partitions)
 dead_letters = _raw(settings.topic_dead_letters, settings.partitions)
+
+
+def orders_by_store_name(app_id: str) -> str:
+    """The internal repartition topic: validated order events keyed by store_id."""
+    return f"{app_id}-order-status-by-store"
+
+
+# internal: order events repartitioned by store, plus per-source heartbeats (see monitor/clock.py)
+orders_by_store = _raw(orders_by_store_name(settings.app_id), settings.partitions)
+# what the store agent consumes: co-partitioned topics keyed by store_id
+store_inputs = app.topic(
+    orders_by_store_name(settings.app_id), settings.topic_store_commands,
+    key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+)
 
 INPUT_TOPICS = (order_status, reviews, store_commands)
 OUTPUT_TOPICS = (store_visibility, alerts, dead_letters)

@@ -1,14 +1,30 @@
-"""Agent over ``order-status``: decode, dead-letter what is invalid, log what is valid."""
+"""Agent over ``order-status``: validate, dead-letter what is invalid, repartition the rest by store.
+
+A timer sends each store partition a heartbeat per source partition this worker owns, telling whether that
+source has been read to its end; the store partitions' clocks advance on it (see ``monitor/clock.py``).
+"""
 
 from __future__ import annotations
 
-from monitor.app import app
+import asyncio
+import time
+
+from monitor.app import app, settings
 from monitor.codec import DecodeError, decode_order_status
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
-from monitor.topics import order_status
+from monitor.topics import order_status, orders_by_store
+
+__all__ = ["orders", "heartbeat", "HEADER"]
 
 log = get_logger("monitor.agents.orders")
+HEADER = "qm"  # o:<source partition>:<sources>  |  h:<source>:<sources>:<caught up 0/1>:<wall ms>
+# last offset processed per source partition (heartbeats tell the stores whether a source is caught up)
+_last_offset: dict[int, int] = {}
+
+
+def _sources(topic: str) -> int:
+    return app.consumer.topic_partitions(topic) or settings.partitions
 
 
 @app.agent(order_status)
@@ -19,6 +35,36 @@ async def orders(stream):  # type: ignore[no-untyped-def]
             order = decode_order_status(event.value)
         except DecodeError as exc:
             await send_to_dead_letters(message, exc.reason)
-            continue
-        log.info("order_status", partition=message.partition, offset=message.offset,
-                 order_id=order.order_id, store_id=order.store_id, city=order.city, status=order.status)
+        else:
+            header = f"o:{message.partition}:{_sources(message.topic)}".encode()
+            await orders_by_store.send(key=order.store_id.encode(), value=event.value, headers=[(HEADER, header)])
+        _last_offset[message.partition] = message.offset
+
+
+async def _caught_up(tp) -> bool:  # type: ignore[no-untyped-def]
+    highwater = app.consumer.highwater(tp)
+    if highwater is None:
+        return False
+    last = _last_offset.get(tp.partition)
+    if last is not None:
+        return last + 1 >= highwater
+    try:
+        position = await asyncio.wait_for(app.consumer.position(tp), timeout=1.0)
+    except (TimeoutError, Exception):  # noqa: BLE001 - not known yet: not caught up
+        return False
+    return position is not None and position >= highwater
+
+
+@app.timer(interval=settings.clock_tick.total_seconds())
+async def heartbeat() -> None:
+    """Tell every store partition which of our source partitions are read to their end, and the wall time."""
+    mine = [tp for tp in app.consumer.assignment() if tp.topic == settings.topic_order_status]
+    if not mine:
+        return
+    wall_ms = int(time.time() * 1000)
+    targets = app.consumer.topic_partitions(orders_by_store.get_topic_name()) or settings.partitions
+    for tp in mine:
+        caught_up = await _caught_up(tp)
+        header = f"h:{tp.partition}:{_sources(tp.topic)}:{int(caught_up)}:{wall_ms}".encode()
+        for partition in range(targets):
+            await orders_by_store.send(key=None, value=b"", partition=partition, headers=[(HEADER, header)])

@@ -1,0 +1,166 @@
+"""Agent over the store partitions: order facts, deadlines by event time, hide / restore, per-order alerts.
+
+Consumes ``<app>-order-status-by-store`` (order events and heartbeats) and ``store-commands``, co-partitioned
+by store. Decisions are the pure functions of ``monitor.rules.stores``; this module only loads, stores and sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.app import app, settings
+from monitor.clock import PartitionClock
+from monitor.codec import DecodeError, decode_order_status, decode_store_command, encode
+from monitor.deadletters import send_to_dead_letters
+from monitor.logs import get_logger
+from monitor.rules.stores import Emit, OrderRules, advance, apply_order_event, next_due_ms, restore
+from monitor.tables.store_state import StoreState, store_key
+from monitor.tables.stores import store_table
+from monitor.timers import PartitionRuntime
+from monitor.topics import alerts, store_inputs, store_visibility
+
+__all__ = ["stores", "RULES"]
+
+log = get_logger("monitor.agents.stores")
+RULES = OrderRules.from_settings(settings)
+_LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
+         "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000)}
+_runtimes: dict[int, PartitionRuntime] = {}
+_rebuild_needed = True
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+    global _rebuild_needed
+    _rebuild_needed = True
+
+
+def _new_runtime() -> PartitionRuntime:
+    return PartitionRuntime(clock=PartitionClock(**_LIVE))
+
+
+def _rebuild() -> None:
+    """After a (re)assignment: reload every local store state into the per-partition runtimes."""
+    global _rebuild_needed
+    _runtimes.clear()
+    count = 0
+    for key, raw in store_table.items():
+        if raw is None:
+            continue
+        state = StoreState.from_bytes(raw)
+        rt = _runtimes.setdefault(state.partition, _new_runtime())
+        rt.cache[key] = state
+        rt.clock.restore(state.clock_ms)
+        rt.schedule(key, next_due_ms(state, RULES))
+        count += 1
+    _rebuild_needed = False
+    log.info("store_state_loaded", stores=count, partitions=sorted(_runtimes))
+
+
+def _load(rt: PartitionRuntime, key: bytes) -> StoreState | None:
+    state = rt.cache.get(key)
+    if state is None:
+        raw = store_table.get(key)
+        if raw is not None:
+            state = rt.cache[key] = StoreState.from_bytes(raw)
+    return state
+
+
+def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -> None:
+    state.partition = partition
+    if state.is_empty():
+        rt.cache.pop(key, None)
+        if key in store_table:
+            del store_table[key]
+    else:
+        rt.cache[key] = state
+        store_table[key] = state.to_bytes()
+    rt.schedule(key, next_due_ms(state, RULES))
+
+
+async def _publish(emits: list[Emit], message: Any) -> None:
+    for e in emits:
+        topic = alerts if e.topic == "alerts" else store_visibility
+        await topic.send(key=e.key.encode(), value=encode(e.value))
+        v = e.value
+        log.info("decision", decision=e.decision, output=e.topic, id=e.key if e.topic == "alerts" else v.event_id,
+                 kind=getattr(v, "kind", getattr(v, "action", None)), store_id=v.store_id, city=v.city,
+                 at=v.at.isoformat(), topic=message.topic, partition=message.partition, offset=message.offset)
+
+
+async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
+    """Fire every store deadline the partition clock has passed (before later events are applied)."""
+    now = rt.clock.now_ms
+    for key in rt.pop_due(now):
+        state = _load(rt, key)
+        if state is not None:
+            emits = advance(state, now, RULES)
+            await _publish(emits, message)
+            _save(rt, key, state, message.partition)
+
+
+def _header(message: Any) -> str | None:
+    for name, value in message.headers or ():
+        if name == "qm":
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+async def _on_order(rt: PartitionRuntime, message: Any, raw: bytes, source: int, sources: int) -> None:
+    order = decode_order_status(raw)
+    at_ms = int(order.occurred_at.timestamp() * 1000)
+    rt.clock.on_event(source, sources, at_ms)
+    key = store_key(order.store_id, order.city)
+    state = _load(rt, key) or StoreState(order.store_id, order.city, partition=message.partition)
+    state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
+    if not apply_order_event(state, order.order_id, order.status, at_ms,
+                             int(order.promised_at.timestamp() * 1000), RULES):
+        log.info("order_too_old", order_id=order.order_id, store_id=order.store_id, city=order.city,
+                 partition=message.partition, offset=message.offset)
+        return
+    await _publish(advance(state, rt.clock.now_ms, RULES), message)
+    _save(rt, key, state, message.partition)
+
+
+async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
+    cmd = decode_store_command(raw)
+    key = store_key(cmd.store_id, cmd.city)
+    state = _load(rt, key)
+    if cmd.command != "restore":
+        log.info("command_ignored", command=cmd.command, store_id=cmd.store_id, city=cmd.city,
+                 reason="acknowledge is handled by the alert dispatcher")
+        return
+    if state is None or not state.hidden:
+        log.info("restore_ignored", store_id=cmd.store_id, city=cmd.city, by=cmd.by,
+                 reason="UNKNOWN_STORE" if state is None else "NOT_HIDDEN")
+        return
+    emits = restore(state, by=cmd.by, note=cmd.note, at_ms=int(cmd.at.timestamp() * 1000), rules=RULES)
+    await _publish(emits, message)
+    _save(rt, key, state, message.partition)
+
+
+@app.agent(store_inputs)
+async def stores(stream):  # type: ignore[no-untyped-def]
+    async for event in stream.events():
+        message = event.message
+        if _rebuild_needed:
+            _rebuild()
+        rt = _runtimes.setdefault(message.partition, _new_runtime())
+        try:
+            if message.topic == settings.topic_store_commands:
+                await _on_command(rt, message, event.value)
+            else:
+                header = _header(message)
+                if header is None:
+                    raise DecodeError(f"{message.topic}: message without the '{'qm'}' header")
+                kind, *fields = header.split(":")
+                if kind == "o":
+                    await _on_order(rt, message, event.value, int(fields[0]), int(fields[1]))
+                elif kind == "h":
+                    rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
+                                          wall_ms=int(fields[3]))
+                else:
+                    raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
+        except DecodeError as exc:
+            await send_to_dead_letters(message, exc.reason)
+        await _advance_due(rt, message)

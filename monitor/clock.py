@@ -1,0 +1,65 @@
+"""Event-time clock of one store partition: a watermark over the source partitions, plus a live wall-clock tick.
+
+Order events reach a store partition from every ``order-status`` partition, interleaved in whatever order the
+forwarders ran. The clock only advances to a time that every source still behind has reached, so a deadline
+fires after every earlier event of the stream has been applied, at any replay speed. A source that has caught
+up (its heartbeat says it has nothing unread) does not hold the clock back. In live operation, when every source
+has caught up and the stream's time is close to the wall clock, heartbeats advance the clock with the wall
+clock (less a small delay), so deadlines fire without new events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["PartitionClock", "NEVER"]
+
+NEVER = -(2**62)  # "no time yet"
+
+
+@dataclass(slots=True)
+class PartitionClock:
+    """The watermark of one partition: ``now_ms`` never goes back."""
+
+    live_delay_ms: int = 2_000
+    live_horizon_ms: int = 600_000
+    now_ms: int = NEVER
+    sources: int = 0  # number of source partitions (learnt from messages)
+    seen_max_ms: int = NEVER  # largest event time seen
+    src_max_ms: dict[int, int] = field(default_factory=dict)
+    src_caught_up: dict[int, bool] = field(default_factory=dict)
+
+    def on_event(self, source: int, sources: int, event_ms: int) -> int:
+        """An event from ``source`` (one of ``sources`` partitions); returns the new clock."""
+        self.sources = max(self.sources, sources)
+        if event_ms > self.src_max_ms.get(source, NEVER):
+            self.src_max_ms[source] = event_ms
+        self.src_caught_up[source] = False
+        if event_ms > self.seen_max_ms:
+            self.seen_max_ms = event_ms
+        return self._advance()
+
+    def on_heartbeat(self, source: int, sources: int, *, caught_up: bool, wall_ms: int) -> int:
+        """A source's heartbeat: whether it has read all it has, and the wall time; returns the new clock."""
+        self.sources = max(self.sources, sources)
+        self.src_caught_up[source] = caught_up
+        self._advance()
+        if self.sources and all(self.src_caught_up.get(s, False) for s in range(self.sources)):
+            live_ms = wall_ms - self.live_delay_ms
+            # Only a stream that is close to the wall clock is live; a replay of history is not.
+            if self.now_ms != NEVER and self.now_ms >= wall_ms - self.live_horizon_ms and live_ms > self.now_ms:
+                self.now_ms = live_ms
+        return self.now_ms
+
+    def restore(self, now_ms: int) -> None:
+        """Start from a clock recovered from state (after a restart or rebalance)."""
+        self.now_ms = max(self.now_ms, now_ms)
+
+    def _advance(self) -> int:
+        candidate = self.seen_max_ms
+        for s in range(self.sources):
+            if not self.src_caught_up.get(s, False):
+                candidate = min(candidate, self.src_max_ms.get(s, NEVER))
+        if candidate > self.now_ms:
+            self.now_ms = candidate
+        return self.now_ms

@@ -1,0 +1,265 @@
+"""What happens to a store as order facts arrive and its partition's clock passes deadlines: pure, no I/O.
+
+Every function takes the state and an event time in ms and returns the outputs to publish; the agent stores
+the state and sends the outputs. Outputs carry deterministic ids, so replays and recoveries repeat them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.records import Alert, StoreVisibility
+from monitor.rules.orders import (
+    F_AT_RISK_ALERTED,
+    F_COUNTED_CANCELLED,
+    F_COUNTED_CREATED,
+    F_COUNTED_DELIVERED,
+    F_LATE_ALERTED,
+    F_PROMISE_CHECKED,
+    HideRule,
+    apply_status,
+    at_risk_reason,
+    change_points,
+    evaluate_store,
+    forget_at_ms,
+    is_late,
+    late_since_ms,
+    status_at,
+)
+from monitor.tables.store_state import StoreState
+
+__all__ = ["OrderRules", "Emit", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at"]
+
+DAY_MS = 86_400_000
+DAYS_KEPT_MS = 35 * DAY_MS
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRules:
+    """The order settings in milliseconds, as the rules use them."""
+
+    accept_timeout_ms: int = 15 * 60_000
+    dispatch_lead_ms: int = 60 * 60_000
+    dispatch_lead_by_city_ms: Mapping[str, int] = field(default_factory=dict)
+    late_window_ms: int = DAY_MS
+    retention_ms: int = 3 * DAY_MS
+    hide: HideRule = HideRule()
+    auto_restore_after_ms: int = 0  # 0 = never
+
+    @classmethod
+    def from_settings(cls, s: Any) -> OrderRules:
+        def ms(td: Any) -> int:
+            return int(td.total_seconds() * 1000)
+
+        return cls(
+            accept_timeout_ms=ms(s.accept_timeout), dispatch_lead_ms=ms(s.dispatch_lead),
+            dispatch_lead_by_city_ms={c: ms(td) for c, td in s.dispatch_lead_by_city.items()},
+            late_window_ms=ms(s.late_window), retention_ms=ms(s.order_retention),
+            hide=HideRule(s.hide_min_late, s.hide_min_late_plus_at_risk),
+            auto_restore_after_ms=ms(s.auto_restore_after),
+        )
+
+    def lead_ms(self, city: str) -> int:
+        return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """One output: ``topic`` is ``alerts`` or ``store-visibility``; ``decision`` names why (for the log)."""
+
+    topic: str
+    key: str
+    value: Alert | StoreVisibility
+    decision: str
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _iso(ms: int) -> str:
+    return _dt(ms).isoformat()
+
+
+def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
+                      rules: OrderRules) -> bool:
+    """Merge an order event into the store; False when the order is too old to matter (already forgotten)."""
+    facts = state.orders.get(order_id)
+    if facts is None:
+        probe = apply_status(None, status, at_ms, promised_ms)
+        if forget_at_ms(probe, rules.late_window_ms, rules.retention_ms) <= state.clock_ms:
+            return False
+    facts = apply_status(facts, status, at_ms, promised_ms)
+    state.orders[order_id] = facts
+    if not facts.flags & F_COUNTED_CREATED:
+        facts.flags |= F_COUNTED_CREATED
+        _count(state, facts.created_ms, 0)
+    if facts.delivered_ms is not None and not facts.flags & F_COUNTED_DELIVERED:
+        facts.flags |= F_COUNTED_DELIVERED
+        _count(state, facts.delivered_ms, 1)
+    if facts.cancelled_ms is not None and not facts.flags & F_COUNTED_CANCELLED:
+        facts.flags |= F_COUNTED_CANCELLED
+        _count(state, facts.cancelled_ms, 3)
+    return True
+
+
+def _count(state: StoreState, at_ms: int, column: int) -> None:
+    day = at_ms - at_ms % DAY_MS
+    row = state.days.setdefault(day, [0, 0, 0, 0])
+    row[column] += 1
+
+
+def counts_at(state: StoreState, t_ms: int, rules: OrderRules) -> tuple[list[str], list[str]]:
+    """(late order ids, at-risk order ids) of the store as of ``t_ms``, without orders of closed incidents."""
+    late, at_risk = [], []
+    lead = rules.lead_ms(state.city)
+    for oid, f in state.orders.items():
+        if oid in state.excluded:
+            continue
+        if is_late(f, t_ms, rules.late_window_ms):
+            late.append(oid)
+        elif at_risk_reason(f, t_ms, rules.accept_timeout_ms, lead):
+            at_risk.append(oid)
+    return sorted(late), sorted(at_risk)
+
+
+def next_due_ms(state: StoreState, rules: OrderRules) -> int | None:
+    """The earliest event time at which ``advance`` has something to do for this store."""
+    lead = rules.lead_ms(state.city)
+    due = []
+    for f in state.orders.values():
+        pending = change_points(f, rules.accept_timeout_ms, lead).pending(f.flags)
+        if pending:
+            due.append(pending[0][0])
+        due.append(forget_at_ms(f, rules.late_window_ms, rules.retention_ms))
+    if state.hidden and rules.auto_restore_after_ms and state.last_bad_ms is not None:
+        due.append(state.last_bad_ms + rules.auto_restore_after_ms)
+    return min(due) if due else None
+
+
+def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
+    """Process every deadline up to ``now_ms`` in event-time order; return the alerts and visibility changes."""
+    lead = rules.lead_ms(state.city)
+    points: dict[int, list[tuple[str, int]]] = {}
+    for oid, f in state.orders.items():
+        for t, flag in change_points(f, rules.accept_timeout_ms, lead).pending(f.flags):
+            if t <= now_ms:
+                points.setdefault(t, []).append((oid, flag))
+    out: list[Emit] = []
+    for t in sorted(points):
+        worse = False
+        for oid, flag in sorted(points[t]):
+            f = state.orders[oid]
+            f.flags |= flag
+            if oid in state.excluded:
+                continue
+            if flag == F_PROMISE_CHECKED:
+                if late_since_ms(f) == t:
+                    worse = True
+                    _count(state, t, 2)
+                    if not f.flags & F_LATE_ALERTED:
+                        f.flags |= F_LATE_ALERTED
+                        out.append(_order_alert(state, oid, "order_late", None, t))
+            else:
+                reason = at_risk_reason(f, t, rules.accept_timeout_ms, lead)
+                if reason:
+                    worse = True
+                    if not f.flags & F_AT_RISK_ALERTED:
+                        f.flags |= F_AT_RISK_ALERTED
+                        out.append(_order_alert(state, oid, "order_at_risk", reason, t))
+        if worse:
+            if state.hidden:
+                state.last_bad_ms = t
+            else:
+                out.extend(_maybe_hide(state, t, rules))
+    if state.hidden and rules.auto_restore_after_ms and state.last_bad_ms is not None:
+        quiet_end = state.last_bad_ms + rules.auto_restore_after_ms
+        if quiet_end <= now_ms:
+            out.extend(_restore(state, quiet_end, rules, by=None, note="quiet period passed",
+                                reason="AUTO_RESTORE_QUIET", source="auto"))
+    _forget(state, now_ms, rules)
+    state.clock_ms = max(state.clock_ms, now_ms)
+    return out
+
+
+def _maybe_hide(state: StoreState, t: int, rules: OrderRules) -> list[Emit]:
+    late, at_risk = counts_at(state, t, rules)
+    decision = evaluate_store(len(late), len(at_risk), rules.hide, hidden=state.hidden)
+    if not decision.hides:
+        return []
+    state.hidden, state.incident, state.hidden_at_ms, state.last_bad_ms = True, state.incident + 1, t, t
+    state.evidence_late, state.evidence_at_risk = late, at_risk
+    n, store, city = state.incident, state.store_id, state.city
+    visibility = StoreVisibility(
+        event_id=f"hide:{city}:{store}:{n}", store_id=store, city=city, action="hide", reason=decision.value,
+        source="auto", at=_dt(t), incident=n, late=len(late), at_risk=len(at_risk),
+        late_order_ids=late, at_risk_order_ids=at_risk, by=None, note=None,
+    )
+    alert = Alert(
+        alert_id=f"store_hidden:{city}:{store}:{n}", kind="store_hidden", severity="critical", status="firing",
+        store_id=store, city=city,
+        summary=f"Store {store} ({city}) hidden: {len(late)} late and {len(at_risk)} at-risk orders",
+        details={"reason": decision.value, "incident": n, "late": len(late), "at_risk": len(at_risk),
+                 "late_order_ids": late, "at_risk_order_ids": at_risk},
+        at=_dt(t),
+    )
+    return [Emit("store-visibility", store, visibility, decision.value),
+            Emit("alerts", alert.alert_id, alert, decision.value)]
+
+
+def restore(state: StoreState, *, by: str, note: str, at_ms: int, rules: OrderRules) -> list[Emit]:
+    """An operator restores a hidden store; orders counted so far never count again. No-op if not hidden."""
+    if not state.hidden:
+        return []
+    return _restore(state, at_ms, rules, by=by, note=note, reason="MANUAL_RESTORE", source="manual")
+
+
+def _restore(state: StoreState, at_ms: int, rules: OrderRules, *, by: str | None, note: str, reason: str,
+             source: str) -> list[Emit]:
+    late, at_risk = counts_at(state, at_ms, rules)
+    for oid in {*late, *at_risk, *state.evidence_late, *state.evidence_at_risk}:
+        f = state.orders.get(oid)
+        if f is not None:
+            state.excluded[oid] = forget_at_ms(f, rules.late_window_ms, rules.retention_ms)
+    state.hidden, state.last_bad_ms = False, None
+    n, store, city = state.incident, state.store_id, state.city
+    visibility = StoreVisibility(
+        event_id=f"restore:{city}:{store}:{n}", store_id=store, city=city, action="restore", reason=reason,
+        source=source, at=_dt(at_ms), incident=n, late=len(late), at_risk=len(at_risk),
+        late_order_ids=late, at_risk_order_ids=at_risk, by=by, note=note,
+    )
+    alert = Alert(
+        alert_id=f"store_hidden:{city}:{store}:{n}", kind="store_hidden", severity="critical", status="resolved",
+        store_id=store, city=city,
+        summary=f"Store {store} ({city}) restored" + (f" by {by}: {note}" if by else f": {note}"),
+        details={"reason": reason, "incident": n, "by": by, "note": note}, at=_dt(at_ms),
+    )
+    return [Emit("store-visibility", store, visibility, reason), Emit("alerts", alert.alert_id, alert, reason)]
+
+
+def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: int) -> Emit:
+    f = state.orders[oid]
+    what = "is late" if kind == "order_late" else "is at risk of being late"
+    why = {"NOT_ACCEPTED": " (not accepted yet)", "NOT_DISPATCHED": " (not in delivery yet)"}.get(reason or "", "")
+    alert = Alert(
+        alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="firing",
+        store_id=state.store_id, city=state.city,
+        summary=f"Order {oid} of {state.store_id} ({state.city}) {what}{why}; promised {_iso(f.promised_ms)}",
+        details={"order_id": oid, "promised_at": _iso(f.promised_ms), "reason": reason or "DEADLINE_PASSED",
+                 "status_at_decision": status_at(f, t)},
+        at=_dt(t),
+    )
+    return Emit("alerts", alert.alert_id, alert, reason or "DEADLINE_PASSED")
+
+
+def _forget(state: StoreState, now_ms: int, rules: OrderRules) -> None:
+    for oid in [o for o, f in state.orders.items()
+                if forget_at_ms(f, rules.late_window_ms, rules.retention_ms) <= now_ms]:
+        del state.orders[oid]
+    for oid in [o for o, until in state.excluded.items() if until <= now_ms]:
+        del state.excluded[oid]
+    for day in [d for d in state.days if d + DAYS_KEPT_MS <= now_ms]:
+        del state.days[day]

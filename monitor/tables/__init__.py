@@ -1,0 +1,1 @@
+"""State kept in RocksDB-backed Faust tables, and the plain data it holds."""

@@ -1,0 +1,214 @@
+"""Order classification, the hide rule and the store model, driven by literal event times."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pytest
+
+from monitor.rules.orders import (
+    HideDecision,
+    HideRule,
+    apply_status,
+    at_risk_reason,
+    evaluate_store,
+    is_late,
+    status_at,
+)
+from monitor.rules.stores import OrderRules, advance, apply_order_event, counts_at, next_due_ms, restore
+from monitor.tables.store_state import StoreState
+
+MIN = 60_000
+H = 60 * MIN
+T0 = int(datetime.fromisoformat("2026-02-14T09:00:00+00:00").timestamp() * 1000)
+RULES = OrderRules()
+
+
+def facts(*events: tuple[str, int], promised: int = T0 + 3 * H):
+    f = None
+    for status, at in events:
+        f = apply_status(f, status, at, promised)
+    return f
+
+
+class TestClassification:
+    @pytest.mark.parametrize(
+        ("events", "t", "late"),
+        [
+            ([("created", T0)], T0 + 3 * H, True),  # open at the deadline: late from the deadline on
+            ([("created", T0)], T0 + 3 * H - 1, False),  # one ms before the deadline: not yet
+            ([("created", T0), ("delivered", T0 + 2 * H)], T0 + 4 * H, False),  # delivered on time: never late
+            ([("created", T0), ("delivered", T0 + 4 * H)], T0 + 5 * H, True),  # delivered after the deadline
+            ([("created", T0), ("cancelled", T0 + H)], T0 + 4 * H, False),  # cancelled in time: neither
+            ([("created", T0)], T0 + 3 * H + 24 * H, False),  # left the 24 h window
+        ],
+    )
+    def test_is_late(self, events, t, late) -> None:
+        """Late means the deadline passed before delivery, counted within the rolling window."""
+        assert is_late(facts(*events), t, 24 * H) is late
+
+    @pytest.mark.parametrize(
+        ("events", "t", "reason"),
+        [
+            ([("created", T0)], T0 + 15 * MIN, "NOT_ACCEPTED"),  # 15 min without acceptance
+            ([("created", T0)], T0 + 15 * MIN - 1, None),  # just before the accept timeout
+            ([("created", T0), ("accepted", T0 + 5 * MIN)], T0 + 15 * MIN, None),  # accepted in time
+            ([("created", T0), ("accepted", T0 + 20 * MIN)], T0 + 16 * MIN, "NOT_ACCEPTED"),  # as of 16 min
+            ([("created", T0), ("accepted", T0 + 5 * MIN)], T0 + 2 * H, "NOT_DISPATCHED"),  # 60 min left
+            ([("created", T0), ("in_delivery", T0 + H)], T0 + 2 * H, None),  # already in delivery
+            ([("created", T0)], T0 + 3 * H, None),  # past the deadline it is late, not at risk
+            ([("created", T0), ("cancelled", T0 + MIN)], T0 + H, None),  # cancelled: neither
+            ([("created", T0 + 2 * H + 30 * MIN)], T0 + 2 * H, None),  # not created yet at t
+        ],
+    )
+    def test_at_risk_reason(self, events, t, reason) -> None:
+        """At risk: not accepted within 15 min, or not in delivery 60 min before the deadline."""
+        assert at_risk_reason(facts(*events), t, 15 * MIN, 60 * MIN) == reason
+
+    def test_status_never_moves_back(self) -> None:
+        """An accepted event after delivery leaves the order delivered; duplicates change nothing."""
+        f = facts(("created", T0), ("delivered", T0 + H), ("accepted", T0 + 10 * MIN), ("delivered", T0 + H))
+        assert f.status == "delivered"
+        assert (f.accepted_ms, f.delivered_ms) == (T0 + 10 * MIN, T0 + H)
+        assert status_at(f, T0 + 30 * MIN) == "accepted"
+
+    def test_reordered_events_give_the_same_facts(self) -> None:
+        """Facts do not depend on the order events arrive in."""
+        events = [("created", T0), ("accepted", T0 + 3 * MIN), ("in_delivery", T0 + H), ("delivered", T0 + 2 * H)]
+        shuffled = events[:]
+        random.Random(7).shuffle(shuffled)
+        assert facts(*events) == facts(*shuffled)
+
+
+class TestHideRule:
+    @pytest.mark.parametrize(
+        ("late", "at_risk", "hidden", "decision"),
+        [
+            (5, 3, False, HideDecision.HIDE_LATE_AND_AT_RISK),  # the example: 5 late + 3 at risk
+            (4, 3, False, HideDecision.BELOW_THRESHOLD),  # 4 late is not enough however many at risk
+            (4, 9, False, HideDecision.BELOW_THRESHOLD),  # at-risk orders alone never hide
+            (5, 2, False, HideDecision.BELOW_THRESHOLD),  # 5 + 2 = 7 < 8
+            (8, 0, False, HideDecision.HIDE_LATE),  # 8 late alone
+            (9, 9, True, HideDecision.ALREADY_HIDDEN),  # a hidden store is not hidden twice
+        ],
+    )
+    def test_evaluate_store(self, late, at_risk, hidden, decision) -> None:
+        """Hide when late >= 5 and late + at risk >= 8; the decision names its reason."""
+        assert evaluate_store(late, at_risk, HideRule(5, 8), hidden=hidden) is decision
+
+
+def store_with(late: int, at_risk: int, *, start: int = T0, prefix: str = "o") -> StoreState:
+    """A store with ``late`` orders late at start+3h and ``at_risk`` orders not accepted since then."""
+    s = StoreState("s-1", "Moscow")
+    for i in range(late):
+        apply_order_event(s, f"{prefix}-late-{i}", "created", start + i * MIN, start + 3 * H, RULES)
+        apply_order_event(s, f"{prefix}-late-{i}", "accepted", start + i * MIN + MIN, start + 3 * H, RULES)
+    for i in range(at_risk):
+        created = start + 3 * H - 10 * MIN
+        apply_order_event(s, f"{prefix}-risk-{i}", "created", created, start + 6 * H, RULES)
+    return s
+
+
+class TestStoreModel:
+    def test_five_late_and_three_at_risk_hide_once(self) -> None:
+        """At the deadline plus the accept timeout the store is hidden once, with the evidence."""
+        s = store_with(5, 3)
+        out = advance(s, T0 + 4 * H, RULES)
+        hides = [e for e in out if e.topic == "store-visibility"]
+        assert len(hides) == 1
+        hide = hides[0].value
+        assert (hide.action, hide.reason, hide.late, hide.at_risk) == ("hide", "HIDE_LATE_AND_AT_RISK", 5, 3)
+        assert hide.event_id == "hide:Moscow:s-1:1"
+        assert hide.at == datetime.fromisoformat("2026-02-14T12:05:00+00:00")  # 3 at-risk after 15 min
+        assert advance(s, T0 + 5 * H, RULES) == [] or all(e.topic == "alerts" for e in advance(s, T0 + 5 * H, RULES))
+
+    def test_four_late_and_three_at_risk_stay_visible(self) -> None:
+        """One late order short: no hide, only per-order alerts."""
+        out = advance(store_with(4, 3), T0 + 4 * H, RULES)
+        assert [e for e in out if e.topic == "store-visibility"] == []
+        kinds = sorted(e.value.kind for e in out)
+        assert kinds == ["order_at_risk"] * 3 + ["order_at_risk"] * 4 + ["order_late"] * 4
+
+    def test_per_order_alerts_fire_once(self) -> None:
+        """Advancing again emits no second alert for the same order."""
+        s = store_with(1, 0)
+        first = advance(s, T0 + 4 * H, RULES)
+        assert [e.value.kind for e in first] == ["order_at_risk", "order_late"]
+        assert advance(s, T0 + 5 * H, RULES) == []
+
+    def test_restore_is_not_undone_by_old_evidence_but_new_late_orders_hide_again(self) -> None:
+        """After a restore the counted orders never count again; 8 new late orders start incident 2."""
+        s = store_with(5, 3)
+        advance(s, T0 + 4 * H, RULES)
+        out = restore(s, by="anna", note="partner called", at_ms=T0 + 4 * H, rules=RULES)
+        assert [e.value.status if e.topic == "alerts" else e.value.action for e in out] == ["restore", "resolved"]
+        assert not s.hidden
+        assert [e for e in advance(s, T0 + 8 * H, RULES) if e.topic == "store-visibility"] == []
+        new = store_with(8, 0, start=T0 + 5 * H, prefix="n")
+        for oid, f in new.orders.items():
+            s.orders[oid] = f
+        hides = [e for e in advance(s, T0 + 9 * H, RULES) if e.topic == "store-visibility"]
+        assert [(h.value.event_id, h.value.reason, h.value.late) for h in hides] == [
+            ("hide:Moscow:s-1:2", "HIDE_LATE", 8)
+        ]
+
+    def test_restore_of_a_visible_store_does_nothing(self) -> None:
+        """Restoring a store that is not hidden emits nothing."""
+        assert restore(store_with(1, 0), by="x", note="", at_ms=T0, rules=RULES) == []
+
+    def test_cancelled_orders_are_excluded_and_counted_separately(self) -> None:
+        """Cancelled orders are neither late nor at risk but appear in the daily totals."""
+        s = store_with(5, 3)
+        for oid in list(s.orders)[:2]:
+            apply_order_event(s, oid, "cancelled", T0 + 30 * MIN, T0 + 3 * H, RULES)
+        out = advance(s, T0 + 4 * H, RULES)
+        assert [e for e in out if e.topic == "store-visibility"] == []
+        assert counts_at(s, T0 + 4 * H, RULES)[0] == [f"o-late-{i}" for i in range(2, 5)]
+        day = T0 - T0 % (24 * H)
+        assert s.days[day][3] == 2  # cancelled column
+
+    def test_event_order_does_not_change_the_outcome(self) -> None:
+        """Shuffled input gives the same outputs once the clock passes every deadline."""
+        events = []
+        for i in range(6):
+            events += [(f"o{i}", "created", T0 + i * MIN), (f"o{i}", "accepted", T0 + i * MIN + 2 * MIN)]
+        for i in range(3):
+            events += [(f"r{i}", "created", T0 + 2 * H + 50 * MIN)]
+        events += [("o0", "delivered", T0 + 2 * H)]
+
+        def run(evs):
+            s = StoreState("s-1", "Moscow")
+            for oid, status, at in evs:
+                apply_order_event(s, oid, status, at, T0 + 3 * H + (3 * H if oid.startswith("r") else 0), RULES)
+            return [(e.key, e.value.asdict()) for e in advance(s, T0 + 4 * H, RULES)]
+
+        shuffled = events[:]
+        random.Random(3).shuffle(shuffled)
+        assert run(events) == run(shuffled)
+        assert any(k == "s-1" for k, _ in run(events))  # and it did hide
+
+    def test_old_orders_are_forgotten(self) -> None:
+        """Orders leave state after their deadline plus the retention; state stays bounded."""
+        s = store_with(2, 0)
+        advance(s, T0 + 4 * H, RULES)
+        assert len(s.orders) == 2
+        advance(s, T0 + 3 * H + 3 * 24 * H, RULES)
+        assert s.orders == {}
+        assert next_due_ms(s, RULES) is None
+
+    def test_auto_restore_after_quiet_period_when_enabled(self) -> None:
+        """With auto_restore_after set, a hidden store comes back after that long without an order turning bad."""
+        rules = OrderRules(auto_restore_after_ms=2 * H)
+        s = store_with(5, 3)
+        advance(s, T0 + 4 * H, rules)
+        assert s.hidden
+        out = advance(s, T0 + 9 * H, rules)  # last bad news: the at-risk orders turn late at 6 h
+        restores = [e.value for e in out if e.topic == "store-visibility"]
+        assert [(r.action, r.source, r.reason) for r in restores] == [("restore", "auto", "AUTO_RESTORE_QUIET")]
+
+    def test_state_round_trips_through_bytes(self) -> None:
+        """The compact JSON form restores an equal state."""
+        s = store_with(5, 3)
+        advance(s, T0 + 4 * H, RULES)
+        assert StoreState.from_bytes(s.to_bytes()) == s
