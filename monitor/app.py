@@ -16,7 +16,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=brokers,
         store=settings.store_url,
-        datadir=str(settings.data_dir / "faust"),
+        datadir=str(settings.data_dir / "faust" / settings.app_id),  # one app id, one state folder
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,

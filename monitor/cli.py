@@ -100,6 +100,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_settings(), keep=args.keep, port=args.port)
 
 
+def cmd_store_restore(args: argparse.Namespace) -> int:
+    from monitor.commands import send_store_command
+
+    if not args.by.strip() or not args.note.strip():
+        raise CommandError("--by and --note must not be empty: a restore is on the record")
+    cmd = send_store_command(_settings(), "restore", store_id=args.store_id, city=args.city, by=args.by,
+                             note=args.note)
+    print(f"restore of {args.store_id} ({args.city}) sent as command {cmd.command_id}; the owning worker "
+          "publishes the restore on store-visibility")
+    return 0
+
+
 # --- schemas -----------------------------------------------------------------------------------------------
 
 
@@ -167,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = _add(sub, "demo", cmd_demo, "start a local broker and a worker, feed a demo stream, show what happened")
     d.add_argument("--keep", action="store_true", help="leave broker and worker running afterwards")
     d.add_argument("--port", type=int, default=0, help="broker port (default: any free port)")
+
+    store = sub.add_parser("store", help="act on a store")
+    stsub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    r = _add(stsub, "restore", cmd_store_restore, "make a hidden store visible again (after talking to the partner)")
+    r.add_argument("store_id")
+    r.add_argument("--city", required=True, help="city of the store")
+    r.add_argument("--by", required=True, help="who restores it")
+    r.add_argument("--note", required=True, help="why (kept with the restore event)")
 
     schemas = sub.add_parser("schemas", help="JSON Schemas of the topics")
     ssub = schemas.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)

@@ -1,7 +1,8 @@
 """Event-time clock of one store partition: a watermark over the source partitions, plus a live wall-clock tick.
 
 Order events reach a store partition from every ``order-status`` partition, interleaved in whatever order the
-forwarders ran. The clock only advances to a time that every source still behind has reached, so a deadline
+forwarders ran, and each store partition sees only its own stores' events. Heartbeats from every source carry
+the largest event time it has forwarded anywhere, so all store partitions share the stream's time. The clock only advances to a time that every source still behind has reached, so a deadline
 fires after every earlier event of the stream has been applied, at any replay speed. A source that has caught
 up (its heartbeat says it has nothing unread) does not hold the clock back. In live operation, when every source
 has caught up and the stream's time is close to the wall clock, heartbeats advance the clock with the wall
@@ -39,10 +40,16 @@ class PartitionClock:
             self.seen_max_ms = event_ms
         return self._advance()
 
-    def on_heartbeat(self, source: int, sources: int, *, caught_up: bool, wall_ms: int) -> int:
-        """A source's heartbeat: whether it has read all it has, and the wall time; returns the new clock."""
+    def on_heartbeat(self, source: int, sources: int, *, caught_up: bool, wall_ms: int,
+                     max_event_ms: int = NEVER) -> int:
+        """A source's heartbeat: the largest event time it forwarded (to any partition), whether it has read
+        all it has, and the wall time; returns the new clock."""
         self.sources = max(self.sources, sources)
         self.src_caught_up[source] = caught_up
+        if max_event_ms > self.src_max_ms.get(source, NEVER):
+            self.src_max_ms[source] = max_event_ms
+        if max_event_ms > self.seen_max_ms:
+            self.seen_max_ms = max_event_ms
         self._advance()
         if self.sources and all(self.src_caught_up.get(s, False) for s in range(self.sources)):
             live_ms = wall_ms - self.live_delay_ms

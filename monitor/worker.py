@@ -16,7 +16,7 @@ def run_worker(settings: Settings, *, broker_timeout_s: float = 60.0) -> int:
 
     wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=broker_timeout_s)
     ensure_topics(settings)
-    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "faust" / settings.app_id).mkdir(parents=True, exist_ok=True)
 
     from faust.worker import Worker
 

@@ -10,6 +10,7 @@ import asyncio
 import time
 
 from monitor.app import app, settings
+from monitor.clock import NEVER
 from monitor.codec import DecodeError, decode_order_status
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
@@ -18,9 +19,12 @@ from monitor.topics import order_status, orders_by_store
 __all__ = ["orders", "heartbeat", "HEADER"]
 
 log = get_logger("monitor.agents.orders")
-HEADER = "qm"  # o:<source partition>:<sources>  |  h:<source>:<sources>:<caught up 0/1>:<wall ms>
+HEADER = "qm"  # o:<source partition>:<sources>  |  h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>
 # last offset processed per source partition (heartbeats tell the stores whether a source is caught up)
 _last_offset: dict[int, int] = {}
+# largest event time forwarded per source partition: a heartbeat carries it to every store partition
+_max_event_ms: dict[int, int] = {}
+_reported: dict[int, bool] = {}
 
 
 def _sources(topic: str) -> int:
@@ -37,6 +41,9 @@ async def orders(stream):  # type: ignore[no-untyped-def]
             await send_to_dead_letters(message, exc.reason)
         else:
             header = f"o:{message.partition}:{_sources(message.topic)}".encode()
+            at_ms = int(order.occurred_at.timestamp() * 1000)
+            if at_ms > _max_event_ms.get(message.partition, NEVER):
+                _max_event_ms[message.partition] = at_ms
             await orders_by_store.send(key=order.store_id.encode(), value=event.value, headers=[(HEADER, header)])
         _last_offset[message.partition] = message.offset
 
@@ -65,6 +72,11 @@ async def heartbeat() -> None:
     targets = app.consumer.topic_partitions(orders_by_store.get_topic_name()) or settings.partitions
     for tp in mine:
         caught_up = await _caught_up(tp)
-        header = f"h:{tp.partition}:{_sources(tp.topic)}:{int(caught_up)}:{wall_ms}".encode()
+        if _reported.get(tp.partition) != caught_up:
+            _reported[tp.partition] = caught_up
+            log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic, partition=tp.partition,
+                     highwater=app.consumer.highwater(tp), last_offset=_last_offset.get(tp.partition))
+        max_ms = _max_event_ms.get(tp.partition, NEVER)
+        header = f"h:{tp.partition}:{_sources(tp.topic)}:{int(caught_up)}:{wall_ms}:{max_ms}".encode()
         for partition in range(targets):
             await orders_by_store.send(key=None, value=b"", partition=partition, headers=[(HEADER, header)])

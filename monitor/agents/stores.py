@@ -158,7 +158,7 @@ async def stores(stream):  # type: ignore[no-untyped-def]
                     await _on_order(rt, message, event.value, int(fields[0]), int(fields[1]))
                 elif kind == "h":
                     rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
-                                          wall_ms=int(fields[3]))
+                                          wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
                 else:
                     raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
         except DecodeError as exc:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import faust
-
 from monitor.app import app, settings
 
 __all__ = ["store_table"]
@@ -12,7 +10,8 @@ __all__ = ["store_table"]
 # partition is the store's partition (co-partitioned with order-status-by-store and store-commands).
 store_table = app.Table(
     "store-state",
-    schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
+    key_type=bytes,  # faust picks the raw serializer for bytes: values are our own compact JSON
+    value_type=bytes,
     partitions=settings.partitions,
     help="per (store, city): recent order facts, visibility incident, daily totals",
 )

@@ -32,8 +32,11 @@ class TestWorkerDeadLetters:
         assert by_key[b"o-bad-json"]["topic"] == monitor_env["MONITOR_TOPIC_ORDER_STATUS"]
         assert "no UTC offset" in by_key[b"o-naive"]["error"]
         assert "teleported" in by_key[b"o-status"]["error"]
-        # the valid order was processed (logged), and the worker is still alive after the bad input
-        worker.wait_for_log("order_status", order_id="o-1", timeout_s=30)
+        # the valid order went on, repartitioned by store, and the worker is still alive after the bad input
+        by_store = consume_until(bootstrap, f"{monitor_env['MONITOR_APP_ID']}-order-status-by-store",
+                                 lambda ms: any(m["key"] == b"s-1" for m in ms), timeout_s=30)
+        forwarded = [m for m in by_store if m["key"] == b"s-1"]
+        assert len(forwarded) == 1 and forwarded[0]["json"]["order_id"] == "o-1"
         assert worker.proc.poll() is None
 
     def test_unreachable_broker_fails_start_up_with_a_reason(self, monitor_env) -> None:

@@ -1,0 +1,1 @@
+"""Pure decision rules: thresholds and classification as functions of plain data and time."""

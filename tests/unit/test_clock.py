@@ -1,0 +1,57 @@
+"""The partition clock: a watermark over source partitions plus a live tick."""
+
+from __future__ import annotations
+
+from monitor.clock import NEVER, PartitionClock
+from monitor.timers import PartitionRuntime
+
+S = 1000
+T = 1_771_059_600_000  # 2026-02-14T09:00:00Z in ms
+
+
+class TestPartitionClock:
+    def test_a_source_that_is_behind_holds_the_clock(self) -> None:
+        """With two sources, the clock waits for the slower one until it reports being caught up."""
+        c = PartitionClock()
+        assert c.on_event(0, 2, T + 60 * S) == NEVER  # source 1 not heard of yet
+        assert c.on_event(1, 2, T + 10 * S) == T + 10 * S  # the slower source bounds the clock
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 10 * S) == T + 60 * S
+
+    def test_heartbeats_share_the_stream_time_across_partitions(self) -> None:
+        """A partition with few events still advances to the largest time any source forwarded."""
+        c = PartitionClock()
+        c.on_event(0, 2, T)
+        c.on_heartbeat(0, 2, caught_up=True, wall_ms=0, max_event_ms=T + 3600 * S)
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 7200 * S) == T + 7200 * S
+
+    def test_clock_never_goes_back(self) -> None:
+        """An older event after a newer one leaves the clock where it was."""
+        c = PartitionClock()
+        c.on_event(0, 1, T + 100 * S)
+        c.on_heartbeat(0, 1, caught_up=True, wall_ms=0)
+        assert c.on_event(0, 1, T) == T + 100 * S
+
+    def test_live_stream_follows_the_wall_clock(self) -> None:
+        """When all sources are caught up and the stream is recent, heartbeats advance it to wall - delay."""
+        c = PartitionClock(live_delay_ms=2 * S, live_horizon_ms=3600 * S)
+        c.on_event(0, 1, T)
+        assert c.on_heartbeat(0, 1, caught_up=True, wall_ms=T + 30 * S) == T + 28 * S
+
+    def test_replay_of_history_ignores_the_wall_clock(self) -> None:
+        """A stream far behind the wall clock (a replay) advances by events only."""
+        c = PartitionClock(live_delay_ms=2 * S, live_horizon_ms=3600 * S)
+        c.on_event(0, 1, T)
+        assert c.on_heartbeat(0, 1, caught_up=True, wall_ms=T + 86_400 * S) == T
+
+
+class TestPartitionRuntime:
+    def test_due_keys_come_out_once_in_time_order(self) -> None:
+        """Rescheduling replaces the old deadline; a key is popped once, earliest first."""
+        rt = PartitionRuntime()
+        rt.schedule(b"a", T + 50)
+        rt.schedule(b"b", T + 10)
+        rt.schedule(b"a", T + 5)  # moved earlier: the old entry becomes stale
+        rt.schedule(b"c", None)
+        assert rt.pop_due(T + 40) == [b"a", b"b"]
+        assert rt.pop_due(T + 100) == []
+        assert rt.pending == 0
