@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from monitor.logs import get_logger
 from monitor.settings import Settings
+from monitor.topicnames import internal_topic_names
 
 __all__ = ["BrokerUnavailable", "wait_for_broker", "ensure_topics", "topic_specs"]
 
@@ -36,10 +37,8 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 60.0) -> None:
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Topic name -> topic configs for every topic the monitor reads or writes."""
-    from monitor.topics import orders_by_store_name
-
     return {
-        orders_by_store_name(settings.app_id): {},
+        **{name: {} for name in internal_topic_names(settings.app_id)},
         settings.topic_order_status: {},
         settings.topic_reviews: {},
         settings.topic_store_commands: {},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from monitor.app import app, settings
+from monitor.topicnames import orders_by_store_name, reviews_by_city_name, reviews_by_store_name
 
 __all__ = [
     "order_status",
@@ -13,7 +14,8 @@ __all__ = [
     "dead_letters",
     "orders_by_store",
     "store_inputs",
-    "orders_by_store_name",
+    "reviews_by_store",
+    "reviews_by_city",
     "INPUT_TOPICS",
     "OUTPUT_TOPICS",
 ]
@@ -34,14 +36,12 @@ store_visibility = _raw(settings.topic_store_visibility, settings.partitions)
 alerts = _raw(settings.topic_alerts, settings.partitions)
 dead_letters = _raw(settings.topic_dead_letters, settings.partitions)
 
-
-def orders_by_store_name(app_id: str) -> str:
-    """The internal repartition topic: validated order events keyed by store_id."""
-    return f"{app_id}-order-status-by-store"
-
-
 # internal: order events repartitioned by store, plus per-source heartbeats (see monitor/clock.py)
 orders_by_store = _raw(orders_by_store_name(settings.app_id), settings.partitions)
+# internal: validated reviews by store, and counted reviews by city
+reviews_by_store = _raw(reviews_by_store_name(settings.app_id), settings.partitions)
+reviews_by_city = _raw(reviews_by_city_name(settings.app_id), settings.partitions)
+
 # what the store agent consumes: co-partitioned topics keyed by store_id
 store_inputs = app.topic(
     orders_by_store_name(settings.app_id), settings.topic_store_commands,
@@ -50,3 +50,4 @@ store_inputs = app.topic(
 
 INPUT_TOPICS = (order_status, reviews, store_commands)
 OUTPUT_TOPICS = (store_visibility, alerts, dead_letters)
+

@@ -10,14 +10,15 @@ from typing import Any
 
 from monitor.app import app, settings
 from monitor.clock import PartitionClock
-from monitor.codec import DecodeError, decode_order_status, decode_store_command, encode
+from monitor.codec import DecodeError, decode_order_status, decode_store_command
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
+from monitor.publish import publish
 from monitor.rules.stores import Emit, OrderRules, advance, apply_order_event, next_due_ms, restore
 from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
-from monitor.topics import alerts, store_inputs, store_visibility
+from monitor.topics import store_inputs
 
 __all__ = ["stores", "RULES"]
 
@@ -79,13 +80,7 @@ def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -
 
 
 async def _publish(emits: list[Emit], message: Any) -> None:
-    for e in emits:
-        topic = alerts if e.topic == "alerts" else store_visibility
-        await topic.send(key=e.key.encode(), value=encode(e.value))
-        v = e.value
-        log.info("decision", decision=e.decision, output=e.topic, id=e.key if e.topic == "alerts" else v.event_id,
-                 kind=getattr(v, "kind", getattr(v, "action", None)), store_id=v.store_id, city=v.city,
-                 at=v.at.isoformat(), topic=message.topic, partition=message.partition, offset=message.offset)
+    await publish(emits, message, log)
 
 
 async def _advance_due(rt: PartitionRuntime, message: Any) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from monitor.records import Alert, StoreVisibility
@@ -29,6 +28,7 @@ from monitor.rules.orders import (
     late_since_ms,
     status_at,
 )
+from monitor.rules.outputs import Emit, dt_from_ms, iso_from_ms
 from monitor.tables.store_state import StoreState
 
 __all__ = ["OrderRules", "Emit", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at"]
@@ -66,22 +66,7 @@ class OrderRules:
         return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)
 
 
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """One output: ``topic`` is ``alerts`` or ``store-visibility``; ``decision`` names why (for the log)."""
-
-    topic: str
-    key: str
-    value: Alert | StoreVisibility
-    decision: str
-
-
-def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def _iso(ms: int) -> str:
-    return _dt(ms).isoformat()
+_dt, _iso = dt_from_ms, iso_from_ms
 
 
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,

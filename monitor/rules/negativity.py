@@ -1,0 +1,133 @@
+"""Negativity of a store or a city over event-time day buckets: what a review changes and which alerts follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from monitor.records import Alert
+from monitor.rules.outputs import Emit, dt_from_ms, iso_from_ms
+from monitor.rules.reviews import (
+    NegativityRule,
+    RepeatRule,
+    alert_id,
+    bucket_start_ms,
+    evaluate,
+    expired_buckets,
+    is_repeat_offender,
+    is_too_old,
+    prune_firings,
+    sum_window,
+)
+
+__all__ = ["NegativityState", "add_review", "evaluate_negativity", "negative_review_alert"]
+
+
+@dataclass(slots=True)
+class NegativityState:
+    """Day buckets and the alert state of one store (``store_id`` set) or one city (``store_id`` None)."""
+
+    city: str
+    store_id: str | None = None
+    partition: int = -1
+    clock_ms: int = 0
+    buckets: dict[int, list[int]] = field(default_factory=dict)  # day start ms -> [reviews, negative]
+    seen: dict[str, int] = field(default_factory=dict)  # review id -> created ms (store scope: dedup)
+    firing: bool = False
+    firing_since_ms: int | None = None
+    incident: int = 0
+    fired_at: list[int] = field(default_factory=list)  # when incidents fired, within the repeat window
+    too_old: int = 0  # reviews ignored because they were older than the window
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps({
+            "c": self.city, "s": self.store_id, "p": self.partition, "t": self.clock_ms,
+            "b": {str(k): v for k, v in self.buckets.items()}, "seen": self.seen, "f": self.firing,
+            "fs": self.firing_since_ms, "i": self.incident, "fa": self.fired_at, "old": self.too_old,
+        })
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> NegativityState:
+        d = orjson.loads(raw)
+        return cls(city=d["c"], store_id=d["s"], partition=d["p"], clock_ms=d["t"],
+                   buckets={int(k): v for k, v in d["b"].items()}, seen=d["seen"], firing=d["f"],
+                   firing_since_ms=d["fs"], incident=d["i"], fired_at=d["fa"], too_old=d["old"])
+
+
+def add_review(state: NegativityState, review_id: str, negative: bool, created_ms: int, now_ms: int,
+               rule: NegativityRule, *, dedup: bool = True) -> str:
+    """Count a review in the bucket of its own day: ``ADDED``, ``DUPLICATE`` or ``TOO_OLD`` (ignored)."""
+    if dedup and review_id in state.seen:
+        return "DUPLICATE"
+    if is_too_old(created_ms, now_ms, rule.window_ms):
+        state.too_old += 1
+        return "TOO_OLD"
+    if dedup:
+        state.seen[review_id] = created_ms
+    row = state.buckets.setdefault(bucket_start_ms(created_ms), [0, 0])
+    row[0] += 1
+    row[1] += int(negative)
+    return "ADDED"
+
+
+def evaluate_negativity(state: NegativityState, now_ms: int, rule: NegativityRule,
+                        repeat: RepeatRule | None = None) -> list[Emit]:
+    """Fire or resolve the negativity alert of the store or city at ``now_ms``; expire old buckets."""
+    for day in expired_buckets(state.buckets, now_ms, rule.window_ms):
+        del state.buckets[day]
+    for rid in [r for r, ms in state.seen.items() if is_too_old(ms, now_ms, rule.window_ms)]:
+        del state.seen[rid]
+    state.clock_ms = max(state.clock_ms, now_ms)
+    stats = sum_window({k: (v[0], v[1]) for k, v in state.buckets.items()}, now_ms, rule.window_ms)
+    ev = evaluate(stats, rule, firing=state.firing, firing_since_ms=state.firing_since_ms, now_ms=now_ms)
+    kind = "city_negativity" if state.store_id is None else "store_negativity"
+    where = f"city {state.city}" if state.store_id is None else f"store {state.store_id} ({state.city})"
+    details = {"decision": ev.decision.value, "share": round(ev.share, 6), "lower_bound": round(ev.lower_bound, 6),
+               "reviews": stats.total, "negative": stats.negative, "threshold": rule.threshold,
+               "method": rule.method, "window_days": rule.window_ms // 86_400_000}
+    out: list[Emit] = []
+    if ev.fires:
+        state.firing, state.firing_since_ms, state.incident = True, now_ms, state.incident + 1
+        earlier = prune_firings(state.fired_at, now_ms, repeat) if repeat else state.fired_at
+        state.fired_at = [*earlier, now_ms]
+        details["incident"] = state.incident
+        summary = (f"Negative reviews of {where}: {ev.share:.1%} ({stats.negative} of {stats.total}) "
+                   f"in {details['window_days']} days, above {rule.threshold:.1%}")
+        out.append(_alert(state, kind, "warning", "firing", summary, details, now_ms, ev.decision.value))
+        if repeat and state.store_id is not None and is_repeat_offender(state.fired_at, now_ms, repeat):
+            rd = {"incidents": len(state.fired_at), "fired_at": [iso_from_ms(t) for t in state.fired_at],
+                  "repeat_window_days": repeat.repeat_window_ms // 86_400_000}
+            out.append(_alert(state, "store_repeat_offender", "critical", "firing",
+                              f"Store {state.store_id} ({state.city}) went over the negativity level "
+                              f"{len(state.fired_at)} times in {rd['repeat_window_days']} days: candidate for "
+                              "disconnection", rd, now_ms, "REPEAT_OFFENDER"))
+    elif ev.resolves:
+        state.firing, state.firing_since_ms = False, None
+        details["incident"] = state.incident
+        summary = f"Negative reviews of {where} back to {ev.share:.1%} ({stats.negative} of {stats.total})"
+        out.append(_alert(state, kind, "warning", "resolved", summary, details, now_ms, ev.decision.value))
+    return out
+
+
+def _alert(state: NegativityState, kind: str, severity: str, status: str, summary: str, details: dict,
+           at_ms: int, decision: str) -> Emit:
+    a = Alert(alert_id=alert_id(kind, state.city, state.store_id, state.incident), kind=kind, severity=severity,
+              status=status, store_id=state.store_id, city=state.city, summary=summary, details=details,
+              at=dt_from_ms(at_ms))
+    return Emit("alerts", a.alert_id, a, decision)
+
+
+def negative_review_alert(*, review_id: str, order_id: str, store_id: str, city: str, rating: int, text: str,
+                          created_ms: int) -> Emit:
+    """The info alert every negative review produces (its id is the review's, so it is sent once)."""
+    quoted = (text[:200] + "…") if len(text) > 200 else text
+    a = Alert(
+        alert_id=f"negative_review:{city}:{store_id}:{review_id}", kind="negative_review", severity="info",
+        status="firing", store_id=store_id, city=city,
+        summary=f"{rating}★ review of {store_id} ({city}), order {order_id}" + (f": {quoted}" if quoted else ""),
+        details={"review_id": review_id, "order_id": order_id, "rating": rating, "text": text,
+                 "created_at": iso_from_ms(created_ms)},
+        at=dt_from_ms(created_ms),
+    )
+    return Emit("alerts", a.alert_id, a, "NEGATIVE_REVIEW")

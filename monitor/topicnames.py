@@ -1,0 +1,25 @@
+"""Names of the internal topics of an app id (no app import: admin tools and tests use them too)."""
+
+from __future__ import annotations
+
+__all__ = ["orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "internal_topic_names"]
+
+
+def orders_by_store_name(app_id: str) -> str:
+    """Validated order events keyed by store_id, plus per-source heartbeats."""
+    return f"{app_id}-order-status-by-store"
+
+
+def reviews_by_store_name(app_id: str) -> str:
+    """Validated reviews keyed by store_id."""
+    return f"{app_id}-reviews-by-store"
+
+
+def reviews_by_city_name(app_id: str) -> str:
+    """Counted reviews (id, time, negative) keyed by city."""
+    return f"{app_id}-reviews-by-city"
+
+
+def internal_topic_names(app_id: str) -> list[str]:
+    """Repartition topics the monitor creates for an app id."""
+    return [orders_by_store_name(app_id), reviews_by_store_name(app_id), reviews_by_city_name(app_id)]
