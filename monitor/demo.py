@@ -53,6 +53,15 @@ def demo_story(now: datetime) -> list[tuple[str, str, Any]]:
         "review_id": "demo-review-1", "order_id": "demo-ok-0", "store_id": "tsvetochki", "city": "Moscow",
         "rating": 5, "text": "Beautiful roses, on time", "created_at": (now - timedelta(hours=1)).isoformat(),
     }))
+    # Lilia (Kazan): 25 reviews this week, 3 of them 1-star: 12% negative, above the 2% level.
+    for i in range(25):
+        bad = i % 8 == 3
+        events.append(("reviews", f"demo-lilia-{i}", {
+            "review_id": f"demo-lilia-{i}", "order_id": f"demo-lilia-order-{i}", "store_id": "lilia",
+            "city": "Kazan", "rating": 1 if bad else 5,
+            "text": "Курьер опоздал на три часа, цветы завяли" if bad else "Спасибо, всё отлично!",
+            "created_at": (now - timedelta(days=7) + timedelta(hours=6 * i)).isoformat(),
+        }))
     events.append(("order-status", "demo-broken", b'{"order_id": "demo-broken", "status": '))
     return events
 
@@ -62,22 +71,26 @@ def _topic_for(settings: Settings, role: str) -> str:
 
 
 def _print_outputs(settings: Settings) -> None:
+    """Print the output topics: visibility changes, then alerts by severity, then dead letters."""
     from kafka import KafkaConsumer
 
     topics = [settings.topic_store_visibility, settings.topic_alerts, settings.topic_dead_letters]
     consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
                              auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    got: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
     try:
         for m in consumer:
-            value = orjson.loads(m.value)
-            if m.topic == settings.topic_dead_letters:
-                print(f"  [{m.topic}] {value['error']}")
-            elif m.topic == settings.topic_alerts:
-                print(f"  [{m.topic}] {value['severity']:8} {value['status']:8} {value['summary']}")
-            else:
-                print(f"  [{m.topic}] {value['action']} {value['store_id']} ({value['reason']})")
+            got[m.topic].append(orjson.loads(m.value))
     finally:
         consumer.close()
+    for v in got[settings.topic_store_visibility]:
+        print(f"  store-visibility  {v['action'].upper()} {v['store_id']} ({v['city']}): {v['reason']}, "
+              f"{v.get('late')} late + {v.get('at_risk')} at risk")
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    for a in sorted(got[settings.topic_alerts], key=lambda a: (rank[a["severity"]], a["kind"], a["at"])):
+        print(f"  alerts            {a['severity']:8} {a['kind']:17} {a['summary']}")
+    for d in got[settings.topic_dead_letters]:
+        print(f"  dead-letters      {d['error']}")
 
 
 def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
@@ -105,8 +118,8 @@ def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
                                   stdout=log_file, stderr=subprocess.STDOUT)
     try:
         story = demo_story(datetime.now(UTC))
-        print(f"3/4 sending {len(story)} demo events (a healthy store, a failing store, a review, one broken "
-              "message) ...")
+        print(f"3/4 sending {len(story)} demo events (a healthy store, a store that stops delivering, a store "
+              "with bad reviews, one broken message) ...")
         producer = KafkaProducer(bootstrap_servers=info.bootstrap, acks="all")
         for role, key, value in story:
             raw = value if isinstance(value, bytes) else orjson.dumps(value)

@@ -213,6 +213,10 @@ class Settings:
                                      _choice("simple", "wilson"))
     negativity_confidence: float = setting(0.95, "confidence of the Wilson lower bound",
                                            _float(0.5, 1.0, open_hi=True))
+    negativity_resolve_margin: float = setting(0.005, "a firing alert resolves at once when the share is "
+                                               "this far below the threshold (hysteresis)", _float(0.0, 1.0))
+    negativity_min_firing: timedelta = setting(parse_duration("6h"), "...or when it is back at the threshold "
+                                               "after firing this long", parse_duration)
     min_reviews: int = setting(20, "reviews needed in the window before a store alert can fire", _int(1))
     min_negative: int = setting(2, "negative reviews needed in the window before an alert can fire", _int(1))
     city_min_reviews: int = setting(50, "reviews needed in the window before a city alert can fire", _int(1))

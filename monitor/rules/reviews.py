@@ -94,7 +94,8 @@ class NegativityRule:
         return cls(
             threshold=s.negativity_threshold, method=s.negativity_method, confidence=s.negativity_confidence,
             min_reviews=s.city_min_reviews if city else s.min_reviews, min_negative=s.min_negative,
-            window_ms=_ms(s.negativity_window),
+            window_ms=_ms(s.negativity_window), resolve_margin=s.negativity_resolve_margin,
+            min_firing_ms=_ms(s.negativity_min_firing),
         )
 
 
