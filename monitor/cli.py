@@ -112,6 +112,71 @@ def cmd_store_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- replay toolkit ----------------------------------------------------------------------------------------
+
+
+def _iso_ms(text: str | None, flag: str) -> int | None:
+    if text is None:
+        return None
+    from monitor.contracts import ContractError, parse_timestamp
+
+    try:
+        return int(parse_timestamp(text, flag).timestamp() * 1000)
+    except ContractError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _require_broker(settings: Any) -> None:
+    from monitor.localkafka import answers_metadata
+
+    ok, error = answers_metadata(settings.kafka_bootstrap_servers)
+    if not ok:
+        raise CommandError(f"Kafka at {settings.kafka_bootstrap_servers} does not answer ({error}); start one with "
+                           "`monitor kafka start` or set MONITOR_KAFKA_BOOTSTRAP_SERVERS")
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    from monitor.replay.dump import dump_topics
+
+    settings = _settings()
+    _require_broker(settings)
+    try:
+        n = dump_topics(settings.kafka_bootstrap_servers, args.topics, args.out,
+                        from_ms=_iso_ms(args.from_, "--from"), to_ms=_iso_ms(args.to, "--to"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"wrote {n} messages to {args.out}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import time
+
+    from monitor.replay.replay import replay_file
+
+    settings = _settings()
+    if not Path(args.file).is_file():
+        raise CommandError(f"no such file: {args.file}")
+    if args.speed is not None and args.speed <= 0:
+        raise CommandError("--speed must be positive (omit it to replay as fast as possible)")
+    _require_broker(settings)
+    topic_map = {"order-status": settings.topic_order_status, "reviews": settings.topic_reviews,
+                 "store-commands": settings.topic_store_commands}
+    for pair in args.map or ():
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise CommandError(f"--map expects OLD=NEW, got {pair!r}")
+        topic_map[old] = new
+    shift_to = int(time.time() * 1000) if args.shift_to_now else None
+    try:
+        n = replay_file(settings.kafka_bootstrap_servers, args.file, speed=args.speed, shift_to_ms=shift_to,
+                        topic_map=topic_map)
+    except (ValueError, KeyError) as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
+    print(f"replayed {n} messages")
+    return 0
+
+
 # --- schemas -----------------------------------------------------------------------------------------------
 
 
@@ -187,6 +252,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--city", required=True, help="city of the store")
     r.add_argument("--by", required=True, help="who restores it")
     r.add_argument("--note", required=True, help="why (kept with the restore event)")
+
+    dp = _add(sub, "dump", cmd_dump, "copy topics to JSONL (key, value, timestamp, partition, offset)")
+    dp.add_argument("topics", nargs="+", help="topic names")
+    dp.add_argument("--out", required=True, help="output JSONL file")
+    dp.add_argument("--from", dest="from_", help="only messages at or after this ISO 8601 time (with offset)")
+    dp.add_argument("--to", help="only messages before this ISO 8601 time (with offset)")
+
+    rp = _add(sub, "replay", cmd_replay, "produce a JSONL file to its topics, keys and order kept")
+    rp.add_argument("file", help="JSONL from `monitor dump` or `monitor generate`")
+    rp.add_argument("--speed", type=float, help="event-time speed factor (60 = an hour per minute); "
+                    "default: as fast as possible")
+    rp.add_argument("--shift-to-now", action="store_true", help="move timestamps so the data happens from now on")
+    rp.add_argument("--map", action="append", metavar="OLD=NEW", help="send records of topic OLD to NEW")
 
     schemas = sub.add_parser("schemas", help="JSON Schemas of the topics")
     ssub = schemas.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)
