@@ -1,0 +1,1 @@
+"""Replay and load-test toolkit: generate, dump, replay, load-test and score."""
