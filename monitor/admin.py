@@ -45,6 +45,7 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
         settings.topic_store_visibility: {},
         settings.topic_alerts: {},
         settings.topic_dead_letters: {},
+        settings.topic_silences: {"cleanup.policy": "compact"},
     }
 
 

@@ -186,6 +186,10 @@ class Settings:
                                           _topic)
     topic_alerts: str = setting("alerts", "output: alerts, key alert_id", _topic)
     topic_dead_letters: str = setting("dead-letters", "output: messages that could not be processed", _topic)
+    topic_silences: str = setting("alert-silences", "compacted: silences and acknowledgements shared by "
+                                  "all dispatchers", _topic)
+    dispatch_config: str = setting("", "TOML file with receivers and routes (empty: log everything)",
+                                   lambda v: str(v).strip())
 
     # --- orders: late, at risk, hiding (issue: late and at-risk orders) ---
     accept_timeout: timedelta = setting(parse_duration("15m"), "an order not accepted this long after creation "
@@ -267,7 +271,7 @@ class Settings:
         if self.late_window <= timedelta(0) or self.negativity_window <= timedelta(0):
             raise SettingsError("invalid setting late_window/negativity_window: must be positive")
         topics = [self.topic_order_status, self.topic_reviews, self.topic_store_commands,
-                  self.topic_store_visibility, self.topic_alerts, self.topic_dead_letters]
+                  self.topic_store_visibility, self.topic_alerts, self.topic_dead_letters, self.topic_silences]
         if len(set(topics)) != len(topics):
             raise SettingsError("invalid setting topic_*: two topics share one name")
 

@@ -1,0 +1,343 @@
+"""`monitor dispatcher`: alerts topic -> route -> group -> mute -> dedup -> rate-limit -> send with retry -> record.
+
+Runs as its own process with its own consumer group, so a slow or dead receiver never delays the worker that
+hides stores, and each receiver has its own queue, so one dead receiver never blocks the others. An alert's
+offset is committed only when every receiver it routes to has been sent it, skipped it as a duplicate or
+dead-lettered it: a restart loses nothing, and the notification log (RocksDB) makes the re-read send nothing
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from monitor.alerts.channels import build_channel
+from monitor.alerts.config import DispatchConfig, Route
+from monitor.alerts.grouping import Grouper
+from monitor.alerts.model import AlertEvent
+from monitor.alerts.notify_log import NotifyEntry, Reason, acknowledge, needs_update, record
+from monitor.alerts.ratelimit import RateLimiter
+from monitor.alerts.retry import send_with_retry
+from monitor.alerts.routing import route
+from monitor.alerts.silences import Silence, active_silence, after_resolve
+from monitor.alerts.templates import render
+from monitor.codec import dead_letter, encode
+from monitor.logs import get_logger
+from monitor.settings import Settings
+
+__all__ = ["Dispatcher", "NotifyLog"]
+
+log = get_logger("monitor.alerts.dispatcher")
+
+
+class NotifyLog:
+    """What each receiver was last sent, per alert: a local RocksDB (rocksdict) that survives restarts."""
+
+    def __init__(self, path: Path) -> None:
+        from rocksdict import Rdict
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = Rdict(str(path))
+
+    @staticmethod
+    def _key(receiver: str, alert_id: str) -> bytes:
+        return f"{receiver}\x1f{alert_id}".encode()
+
+    def get(self, receiver: str, alert_id: str) -> NotifyEntry | None:
+        raw = self._db.get(self._key(receiver, alert_id))
+        return None if raw is None else NotifyEntry.from_dict(orjson.loads(raw))
+
+    def put(self, entry: NotifyEntry) -> None:
+        self._db[self._key(entry.receiver, entry.alert_id)] = orjson.dumps(entry.to_dict())
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """One consumed alert message; done when every receiver slot has been settled."""
+
+    partition: int
+    offset: int
+    raw: bytes
+    key: bytes | None
+    open_slots: int = 0
+
+
+@dataclass
+class _Job:
+    receiver: str
+    route: Route
+    alerts: list[AlertEvent]
+    tickets: list[_Ticket] = field(default_factory=list)
+
+
+class Dispatcher:
+    """The delivery service; ``run()`` until ``stop()``; time comes from ``clock_ms`` (injectable)."""
+
+    def __init__(self, settings: Settings, config: DispatchConfig, *,
+                 clock_ms: Callable[[], int] = lambda: int(time.time() * 1000), tick_s: float = 0.2) -> None:
+        self.settings, self.config, self.clock_ms, self.tick_s = settings, config, clock_ms, tick_s
+        self.channels = {name: build_channel(r) for name, r in config.receivers.items()}
+        self.limiter = RateLimiter({n: r.rate_limit_per_min for n, r in config.receivers.items()})
+        self.grouper = Grouper()
+        self.silences: dict[str, Silence] = {}
+        self.log_db = NotifyLog(settings.data_dir / "dispatcher" / settings.app_id / "notify-log")
+        self._waiting: dict[Any, list[_Ticket]] = defaultdict(list)  # group key -> tickets of its alerts
+        self._muted: dict[tuple[str, str], tuple[Route, AlertEvent, _Ticket]] = {}
+        self._ticket_of: dict[tuple[str, str], _Ticket] = {}  # (receiver, alert id) -> its latest message
+        self._firing: dict[tuple[str, str], tuple[Route, AlertEvent]] = {}  # for repeat_interval
+        self._queues: dict[str, asyncio.Queue[_Job]] = {}
+        self._pending: dict[int, dict[int, _Ticket]] = defaultdict(dict)  # partition -> offset -> ticket
+        self._stopping = asyncio.Event()
+        self.sent = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # --- consuming ---------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+        s = self.settings
+        self.consumer = AIOKafkaConsumer(s.topic_alerts, bootstrap_servers=s.kafka_bootstrap_servers,
+                                         group_id=f"{s.app_id}-dispatcher", enable_auto_commit=False,
+                                         auto_offset_reset="earliest")
+        self.control = AIOKafkaConsumer(s.topic_silences, bootstrap_servers=s.kafka_bootstrap_servers,
+                                        group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+        self.producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, acks="all")
+        await self.producer.start()
+        await self.control.start()
+        await self.consumer.start()
+        for name in self.channels:
+            self._queues[name] = asyncio.Queue()
+        senders = [asyncio.create_task(self._sender(name)) for name in self.channels]
+        tasks = [asyncio.create_task(self._consume_alerts()), asyncio.create_task(self._consume_control()),
+                 asyncio.create_task(self._tick())]
+        log.info("dispatcher_started", receivers=sorted(self.channels), routes=len(self.config.routes))
+        try:
+            await self._stopping.wait()
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._commit()
+            for t in senders:
+                t.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+            await self.consumer.stop()
+            await self.control.stop()
+            await self.producer.stop()
+            self.log_db.close()
+            log.info("dispatcher_stopped", sent=self.sent)
+
+    async def _consume_alerts(self) -> None:
+        async for m in self.consumer:
+            ticket = _Ticket(m.partition, m.offset, m.value, m.key)
+            self._pending[m.partition][m.offset] = ticket
+            try:
+                alert = AlertEvent.from_dict(orjson.loads(m.value))
+            except (ValueError, orjson.JSONDecodeError) as exc:
+                await self._dead_letter(ticket, f"alerts: {exc}")
+                continue
+            self.on_alert(alert, ticket)
+
+    async def _consume_control(self) -> None:
+        async for m in self.control:
+            try:
+                d = orjson.loads(m.value) if m.value else None
+                if d is None:
+                    continue
+                if d.get("type") == "ack":
+                    self.on_ack(d["alert_id"], d.get("by", "?"))
+                else:
+                    silence = Silence.from_dict(d)
+                    self.silences[silence.silence_id] = silence
+                    log.info("silence_loaded", silence_id=silence.silence_id, by=silence.created_by,
+                             active=silence.is_active(self.clock_ms()), matchers=dict(silence.matchers))
+            except (ValueError, KeyError, orjson.JSONDecodeError) as exc:
+                log.warning("control_message_ignored", offset=m.offset, reason=str(exc))
+
+    # --- the pipeline ------------------------------------------------------------------------------------
+
+    def on_alert(self, alert: AlertEvent, ticket: _Ticket) -> None:
+        """Route the alert and put it into one group per receiver."""
+        now = self.clock_ms()
+        if alert.status == "resolved":
+            for sid, silence in list(self.silences.items()):
+                self.silences[sid] = after_resolve(silence, alert)
+        for r, receivers in route(alert, self.config):
+            for receiver in receivers:
+                key = self.grouper.add(receiver, r, alert, now)
+                ticket.open_slots += 1
+                self._waiting[key].append(ticket)
+                self._ticket_of[(receiver, alert.alert_id)] = ticket
+                if alert.status == "firing":
+                    self._firing[(receiver, alert.alert_id)] = (r, alert)
+                else:
+                    self._firing.pop((receiver, alert.alert_id), None)
+        if ticket.open_slots == 0:
+            self._settle(ticket)
+
+    def on_ack(self, alert_id: str, by: str) -> None:
+        for receiver in self.channels:
+            entry = self.log_db.get(receiver, alert_id)
+            if entry is not None and not entry.acked:
+                self.log_db.put(acknowledge(entry))
+        log.info("alert_acknowledged", alert_id=alert_id, by=by)
+
+    async def _tick(self) -> None:
+        while True:
+            now = self.clock_ms()
+            for group in self.grouper.due(now):
+                tickets = self._waiting.pop(group.key, [])
+                self._flush(group.receiver, group.route, list(group.alerts), tickets, now)
+            self._unmute(now)
+            self._repeat(now)
+            await self._commit()
+            await asyncio.sleep(self.tick_s)
+
+    def _flush(self, receiver: str, r: Route, alerts: list[AlertEvent], tickets: list[_Ticket], now: int) -> None:
+        """Mute what is silenced, drop what the receiver already has, queue the rest as one message."""
+        send: list[AlertEvent] = []
+        held: set[int] = set()
+        for a in alerts:
+            self._muted.pop((receiver, a.alert_id), None)
+            silence = active_silence(a, self.silences.values(), now) if a.status == "firing" else None
+            if silence is not None:
+                owner = self._ticket_of.get((receiver, a.alert_id))
+                if owner is not None and owner in tickets and id(owner) not in held:
+                    # its offset stays uncommitted until the silence ends
+                    held.add(id(owner))
+                    self._muted[(receiver, a.alert_id)] = (r, a, owner)
+                    tickets = [t for t in tickets if t is not owner] + [owner]
+                log.info("alert_silenced", receiver=receiver, alert_id=a.alert_id, silence_id=silence.silence_id)
+                continue
+            reason = needs_update(self.log_db.get(receiver, a.alert_id), a, now_ms=now,
+                                  repeat_interval_ms=r.repeat_interval_ms, send_resolved=r.send_resolved)
+            if reason.sends:
+                send.append(a)
+            else:
+                log.info("alert_not_sent", receiver=receiver, alert_id=a.alert_id, reason=reason.value)
+        release = [t for t in tickets if id(t) not in held]
+        if send:
+            self._queues[receiver].put_nowait(_Job(receiver, r, send, release))
+        else:
+            for t in release:
+                self._close_slot(t)
+
+    def _unmute(self, now: int) -> None:
+        for (receiver, alert_id), (r, a, ticket) in list(self._muted.items()):
+            if active_silence(a, self.silences.values(), now) is None:
+                del self._muted[(receiver, alert_id)]
+                self._flush(receiver, r, [a], [ticket], now)
+
+    def _repeat(self, now: int) -> None:
+        for (receiver, alert_id), (r, a) in list(self._firing.items()):
+            if (receiver, alert_id) in self._muted:
+                continue
+            entry = self.log_db.get(receiver, alert_id)
+            if entry is None:
+                continue
+            reason = needs_update(entry, a, now_ms=now, repeat_interval_ms=r.repeat_interval_ms,
+                                  send_resolved=r.send_resolved)
+            if reason is Reason.REPEAT_DUE and active_silence(a, self.silences.values(), now) is None:
+                self.log_db.put(record(entry, receiver, a, now))  # not again before the job runs
+                self._queues[receiver].put_nowait(_Job(receiver, r, [a]))
+
+    async def _sender(self, receiver: str) -> None:
+        channel = self.channels[receiver]
+        lang = self.config.receivers[receiver].language
+        while True:
+            job = await self._queues[receiver].get()
+            now = self.clock_ms()
+            if not self.limiter.allow(receiver, now):
+                await asyncio.sleep(max(0, self.limiter.next_allowed_ms(receiver, now) - now) / 1000)
+                self.limiter.allow(receiver, self.clock_ms())
+            message = render(job.alerts, lang)
+            delivery = await send_with_retry(channel, message, job.alerts, attempts=self.config.retry_attempts,
+                                             base_ms=self.config.retry_base_ms, max_ms=self.config.retry_max_ms)
+            if delivery.ok:
+                sent_at = self.clock_ms()
+                for a in job.alerts:
+                    self.log_db.put(record(self.log_db.get(receiver, a.alert_id), receiver, a, sent_at))
+                self.sent += 1
+                log.info("notification_sent", receiver=receiver, alert_ids=list(message.alert_ids),
+                         attempts=delivery.attempts, title=message.title)
+            else:
+                error = f"receiver {receiver}: {delivery.last_error} (after {delivery.attempts} attempts)"
+                log.error("notification_failed", receiver=receiver, alert_ids=list(message.alert_ids),
+                          error=error, permanent=delivery.permanent)
+                for t in job.tickets or []:
+                    await self._dead_letter(t, error, settle=False)
+            for t in job.tickets:
+                self._close_slot(t)
+
+    # --- bookkeeping -------------------------------------------------------------------------------------
+
+    async def _dead_letter(self, ticket: _Ticket, error: str, *, settle: bool = True) -> None:
+        record_ = dead_letter(topic=self.settings.topic_alerts, partition=ticket.partition, offset=ticket.offset,
+                              key=ticket.key, value=ticket.raw, error=error, at=datetime.now(UTC))
+        await self.producer.send_and_wait(self.settings.topic_dead_letters, encode(record_), key=ticket.key)
+        if settle:
+            self._settle(ticket)
+
+    def _close_slot(self, ticket: _Ticket) -> None:
+        ticket.open_slots -= 1
+        if ticket.open_slots <= 0:
+            self._settle(ticket)
+
+    def _settle(self, ticket: _Ticket) -> None:
+        ticket.open_slots = -1  # done
+
+    async def _commit(self) -> None:
+        """Commit, per partition, up to the first alert that is not settled yet."""
+        from aiokafka import TopicPartition
+
+        offsets = {}
+        for partition, tickets in self._pending.items():
+            upto = None
+            for offset in sorted(tickets):
+                if tickets[offset].open_slots != -1:
+                    break
+                upto = offset
+                del tickets[offset]
+            if upto is not None:
+                offsets[TopicPartition(self.settings.topic_alerts, partition)] = upto + 1
+        if offsets:
+            await self.consumer.commit(offsets)
+
+
+def run_dispatcher(settings: Settings, *, broker_timeout_s: float = 60.0) -> int:
+    """Run the dispatcher until SIGTERM/SIGINT (exit 0); a bad configuration or no broker exits 1."""
+    import signal
+
+    from monitor.admin import ensure_topics, wait_for_broker
+    from monitor.alerts.control import load_dispatch_config
+    from monitor.logs import configure
+
+    configure(settings.log_format, settings.log_level)
+    config = load_dispatch_config(settings)
+    wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=broker_timeout_s)
+    ensure_topics(settings)
+
+    async def main() -> None:
+        dispatcher = Dispatcher(settings, config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, dispatcher.stop)
+        await dispatcher.run()
+
+    asyncio.run(main())
+    return 0
