@@ -97,7 +97,7 @@ def cmd_topics_create(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(_settings(), keep=args.keep, port=args.port)
+    return run_demo(_settings(), keep=args.keep, port=args.port, lang=args.lang)
 
 
 def cmd_store_restore(args: argparse.Namespace) -> int:
@@ -318,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = _add(sub, "demo", cmd_demo, "start a local broker and a worker, feed a demo stream, show what happened")
     d.add_argument("--keep", action="store_true", help="leave broker and worker running afterwards")
     d.add_argument("--port", type=int, default=0, help="broker port (default: any free port)")
+    d.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the delivered messages")
 
     store = sub.add_parser("store", help="act on a store")
     stsub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)

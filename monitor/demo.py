@@ -17,6 +17,21 @@ from monitor.settings import Settings
 
 __all__ = ["run_demo", "demo_story"]
 
+# The dispatcher of the demo delivers to the log channel, grouping per store for a second.
+DEMO_DISPATCH = """
+default_receivers = ["on-call"]
+
+[receivers.on-call]
+type = "log"
+language = "{lang}"
+
+[[routes]]
+matchers = {{ kind = "~.+" }}
+receivers = ["on-call"]
+group_wait_ms = 1500
+group_by = ["kind", "city", "store_id"]
+"""
+
 
 def _order(order_id: str, store: str, city: str, status: str, at: datetime, promised: datetime,
            seq: int) -> tuple[str, str, dict[str, Any]]:
@@ -93,13 +108,13 @@ def _print_outputs(settings: Settings) -> None:
         print(f"  dead-letters      {d['error']}")
 
 
-def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
-    """Start broker + worker, feed the story, print the worker's decisions and the output topics."""
+def run_demo(settings: Settings, *, keep: bool = False, port: int = 0, lang: str = "en") -> int:
+    """Start broker, worker and dispatcher, feed the story, print the decisions, outputs and messages."""
     from kafka import KafkaProducer
 
     demo_dir = settings.data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
-    print(f"1/4 starting Kafka {localkafka.KAFKA_VERSION} (KRaft, 127.0.0.1) in {settings.data_dir / 'kafka'} ...")
+    print(f"1/5 starting Kafka {localkafka.KAFKA_VERSION} (KRaft, 127.0.0.1) in {settings.data_dir / 'kafka'} ...")
     kafka_dir = settings.data_dir / "kafka"
     we_started_kafka = localkafka.status(kafka_dir) is None
     info = localkafka.start(kafka_dir, port=port)
@@ -107,18 +122,26 @@ def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
     run_id = datetime.now(UTC).strftime("%H%M%S")
     env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": info.bootstrap, "MONITOR_LOG_FORMAT": "json",
            "MONITOR_DATA_DIR": str(demo_dir / run_id), "MONITOR_APP_ID": f"quality-monitor-demo-{run_id}"}
-    for role in ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS"):
+    dispatch_toml = demo_dir / f"dispatch-{run_id}.toml"
+    dispatch_toml.write_text(DEMO_DISPATCH.format(lang=lang))
+    env["MONITOR_DISPATCH_CONFIG"] = str(dispatch_toml)
+    for role in ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS",
+                 "SILENCES"):
         default = getattr(settings, f"topic_{role.lower()}")
         env[f"MONITOR_TOPIC_{role}"] = f"{default}-demo-{run_id}"
     settings = Settings.load(environ=env)
     log_path = demo_dir / f"worker-{run_id}.log"
-    print(f"2/4 starting a monitor worker (log: {log_path}) ...")
+    dispatch_log = demo_dir / f"dispatcher-{run_id}.log"
+    print(f"2/5 starting a monitor worker and an alert dispatcher (logs: {log_path}, {dispatch_log}) ...")
     with open(log_path, "wb") as log_file:
         worker = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env,
                                   stdout=log_file, stderr=subprocess.STDOUT)
+    with open(dispatch_log, "wb") as log_file:
+        dispatcher = subprocess.Popen([sys.executable, "-m", "monitor.cli", "dispatcher"], env=env,
+                                      stdout=log_file, stderr=subprocess.STDOUT)
     try:
         story = demo_story(datetime.now(UTC))
-        print(f"3/4 sending {len(story)} demo events (a healthy store, a store that stops delivering, a store "
+        print(f"3/5 sending {len(story)} demo events (a healthy store, a store that stops delivering, a store "
               "with bad reviews, one broken message) ...")
         producer = KafkaProducer(bootstrap_servers=info.bootstrap, acks="all")
         for role, key, value in story:
@@ -127,37 +150,58 @@ def run_demo(settings: Settings, *, keep: bool = False, port: int = 0) -> int:
         producer.flush()
         producer.close()
         _wait_quiet(log_path, worker, timeout_s=60)
-        print("4/4 what the worker logged:")
+        print("4/5 what the worker decided (one log line per decision; counts by decision):")
         for line in _decisions(log_path):
             print("  " + line)
         print("    and what it published:")
         _print_outputs(settings)
+        _wait_quiet(dispatch_log, dispatcher, timeout_s=30, quiet_s=3.0)
+        print("5/5 messages the dispatcher delivered to the on-call log channel:")
+        for text in _notifications(dispatch_log):
+            print("  " + text.replace("\n", "\n  ") + "\n")
     finally:
         if keep:
-            print(f"worker (pid {worker.pid}) and Kafka ({info.bootstrap}) keep running; "
-                  "stop them with `kill` and `monitor kafka stop`")
+            print(f"worker (pid {worker.pid}), dispatcher (pid {dispatcher.pid}) and Kafka ({info.bootstrap}) "
+                  "keep running; stop them with `kill` and `monitor kafka stop`")
         else:
-            worker.terminate()
-            worker.wait(30)
-            print("stopped the worker")
+            for proc in (dispatcher, worker):
+                proc.terminate()
+                proc.wait(30)
+            print("stopped the worker and the dispatcher")
             if we_started_kafka:
                 localkafka.stop(kafka_dir)
                 print("stopped Kafka")
     return 0
 
 
-def _decisions(log_path: Path) -> list[str]:
+def _log_lines(log_path: Path) -> list[dict[str, Any]]:
     out = []
     for raw in log_path.read_bytes().splitlines():
         try:
             line = orjson.loads(raw)
         except orjson.JSONDecodeError:
             continue
-        if line.get("logger", "").startswith("monitor.") and line.get("event") not in ("worker_starting",):
-            skip = {"event", "level", "logger", "timestamp"}
-            fields = " ".join(f"{k}={v}" for k, v in line.items() if k not in skip)
-            out.append(f"{line.get('level', ''):7} {line['event']:22} {fields}")
+        if isinstance(line, dict):
+            out.append(line)
     return out
+
+
+def _decisions(log_path: Path) -> list[str]:
+    """The worker's decisions counted by kind, plus its warnings (dead letters)."""
+    counts: dict[str, int] = {}
+    out = []
+    for line in _log_lines(log_path):
+        if line.get("event") == "decision":
+            name = f"{line.get('decision')} -> {line.get('output')}"
+            counts[name] = counts.get(name, 0) + 1
+        elif line.get("level") in ("warning", "error") and str(line.get("logger", "")).startswith("monitor."):
+            out.append(f"{line['level']:7} {line['event']}: {line.get('reason', '')}")
+    return [f"{n:3} x {name}" for name, n in sorted(counts.items())] + out
+
+
+def _notifications(log_path: Path) -> list[str]:
+    return [f"{line.get('title', '')}\n{line.get('text', '')}" for line in _log_lines(log_path)
+            if line.get("event") == "alert_notification"]
 
 
 def _wait_quiet(log_path: Path, worker: subprocess.Popen[bytes], *, timeout_s: float, quiet_s: float = 4.0) -> None:
@@ -170,6 +214,6 @@ def _wait_quiet(log_path: Path, worker: subprocess.Popen[bytes], *, timeout_s: f
         size = log_path.stat().st_size
         if size != last_size:
             last_size, last_change = size, time.monotonic()
-        elif size > 0 and time.monotonic() - last_change > quiet_s and any(_decisions(log_path)):
+        elif size > 0 and time.monotonic() - last_change > quiet_s:
             return
         time.sleep(0.5)
