@@ -251,6 +251,62 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from monitor.replay.generate import TrafficConfig, generate, write_jsonl, write_truth
+    from monitor.replay.progress import Progress
+
+    start = _iso_ms(args.start, "--start")
+    from monitor.rules.outputs import dt_from_ms
+
+    try:
+        config = TrafficConfig(start=dt_from_ms(start or 0), seed=args.seed, days=args.days,
+                               orders_per_day=args.orders_per_day, stores=args.stores, peak_factor=args.peak,
+                               incidents=() if args.no_incidents else None)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    traffic = generate(config)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar = Progress(f"write {out.name}", total=len(traffic.records))
+
+    def counted(records):  # type: ignore[no-untyped-def]
+        for r in records:
+            bar.add()
+            yield r
+
+    n = write_jsonl(out, counted(traffic.records))
+    bar.done()
+    truth = out.with_suffix(".truth.json")
+    write_truth(truth, traffic.truth)
+    print(f"wrote {n} records to {out} and {len(traffic.truth)} injected incidents to {truth}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import json
+
+    from monitor.replay.jsonl import read_records
+    from monitor.replay.score import score
+
+    settings = _settings()
+    truth = json.loads(Path(args.truth).read_text())
+    visibility, alerts = [], []
+    for rec in read_records(args.output):
+        value = rec.get("value") or {}
+        if rec["topic"] in (settings.topic_store_visibility, "store-visibility") or "action" in value:
+            visibility.append(value)
+        elif "alert_id" in value:
+            alerts.append(value)
+    result = score(truth, visibility, alerts)
+    for r in result.incidents:
+        delay = f"{r.delay_s / 60:.0f} min" if r.delay_s is not None else "-"
+        print(f"{r.outcome:11} {r.kind:27} {r.store_id or '-':12} {r.city:16} delay {delay:>8}  {r.evidence or ''}")
+    print("totals:", ", ".join(f"{k.lower()} {v}" for k, v in result.counts().items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
 # --- schemas -----------------------------------------------------------------------------------------------
 
 
@@ -364,6 +420,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "default: as fast as possible")
     rp.add_argument("--shift-to-now", action="store_true", help="move timestamps so the data happens from now on")
     rp.add_argument("--map", action="append", metavar="OLD=NEW", help="send records of topic OLD to NEW")
+
+    g = _add(sub, "generate", cmd_generate, "seeded synthetic marketplace traffic with injected incidents")
+    g.add_argument("--out", required=True, help="JSONL output; the ground truth goes to <out>.truth.json")
+    g.add_argument("--start", default="2026-02-10T00:00:00+03:00", help="first day (ISO 8601 with offset)")
+    g.add_argument("--days", type=int, default=7)
+    g.add_argument("--orders-per-day", type=int, default=1500)
+    g.add_argument("--stores", type=int, default=300)
+    g.add_argument("--peak", type=float, default=1.0, help="multiply the order volume (14 February: 3-5)")
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--no-incidents", action="store_true", help="normal traffic only")
+
+    sc = _add(sub, "score", cmd_score, "compare the monitor's output with the generator's ground truth")
+    sc.add_argument("truth", help="<out>.truth.json from `monitor generate`")
+    sc.add_argument("output", help="JSONL dump of store-visibility and alerts (`monitor dump`)")
+    sc.add_argument("--json", help="also write the result as JSON here")
 
     schemas = sub.add_parser("schemas", help="JSON Schemas of the topics")
     ssub = schemas.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)

@@ -1,0 +1,187 @@
+"""Throughput benchmark: one monitor worker over a pre-loaded topic vs a plain aiokafka consume-and-decode loop.
+
+    .venv/bin/python scripts/bench/throughput.py --events 1000000 --out docs/bench/throughput.json
+
+Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), loads generated marketplace traffic (orders and
+reviews, seeded) into fresh topics, then measures in the same run:
+  1. baseline: an aiokafka consumer that reads and orjson-decodes every message of both topics;
+  2. the worker: `monitor worker` running the whole pipeline (validation, repartition, order and review state in
+     RocksDB with changelogs, decisions, alerts), timed from its first committed progress until its consumer
+     group has no lag left on the input and the internal topics.
+Writes a JSON result with both rates, their ratio, peak RSS of the worker and its state size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from monitor import localkafka  # noqa: E402
+from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
+from monitor.replay.lag import group_lag  # noqa: E402
+from monitor.replay.progress import Progress  # noqa: E402
+from monitor.topicnames import internal_topic_names  # noqa: E402
+
+
+def load(bootstrap: str, topics: dict[str, str], events: int, partitions: int) -> int:
+    """Produce at least ``events`` generated records (orders and reviews) into fresh topics."""
+    from kafka import KafkaAdminClient, KafkaProducer
+    from kafka.admin import NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(t, partitions, 1) for t in topics.values()])
+    admin.close()
+    days = max(1, events // 100_000 + 1)
+    config = TrafficConfig(start=datetime(2026, 2, 1, tzinfo=UTC), days=days, orders_per_day=20_000,
+                           stores=3000, seed=42)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=50, batch_size=1 << 20)
+    bar = Progress("load", total=events)
+    n = 0
+    for rec in iter_records(config):
+        producer.send(topics[rec["topic"]], key=rec["key"].encode(), value=orjson.dumps(rec["value"]))
+        n += 1
+        bar.add()
+        if n >= events:
+            break
+    producer.flush()
+    producer.close()
+    bar.done()
+    return n
+
+
+async def baseline(bootstrap: str, topics: list[str], total: int) -> float:
+    """Events per second of a plain aiokafka consume + orjson decode loop."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    n, start = 0, None
+    try:
+        while n < total:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for msgs in batch.values():
+                if start is None:
+                    start = time.perf_counter()
+                for m in msgs:
+                    orjson.loads(m.value)
+                    n += 1
+    finally:
+        await consumer.stop()
+    return n / (time.perf_counter() - (start or time.perf_counter()))
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def dir_size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def run_worker(bootstrap: str, topics: dict[str, str], total: int, workdir: Path, partitions: int) -> dict:
+    tag = workdir.name
+    app_id = f"bench-{tag}"
+    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONITOR_APP_ID": app_id,
+           "MONITOR_DATA_DIR": str(workdir / "data"), "MONITOR_LOG_LEVEL": "warning",
+           "MONITOR_LOG_FORMAT": "json", "MONITOR_WEB_ENABLED": "false", "MONITOR_PARTITIONS": str(partitions),
+           "MONITOR_TOPIC_ORDER_STATUS": topics["order-status"], "MONITOR_TOPIC_REVIEWS": topics["reviews"]}
+    for role in ("STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS", "SILENCES"):
+        env[f"MONITOR_TOPIC_{role}"] = f"{app_id}-{role.lower().replace('_', '-')}"
+    watched = [topics["order-status"], topics["reviews"], *internal_topic_names(app_id)]
+    log = open(workdir / "worker.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    started = time.perf_counter()
+    first_progress = None
+    samples = []
+    try:
+        while True:
+            time.sleep(2)
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited {proc.returncode}, see {workdir / 'worker.log'}")
+            try:
+                input_lag = group_lag(bootstrap, app_id, watched[:2])
+                all_lag = group_lag(bootstrap, app_id, watched)
+            except Exception as exc:  # noqa: BLE001 - group not there yet
+                print(f"  waiting for the group: {exc}", file=sys.stderr)
+                continue
+            now = time.perf_counter()
+            samples.append({"t_s": round(now - started, 1), "input_lag": input_lag, "total_lag": all_lag})
+            print(f"  {now - started:7.1f}s input lag {input_lag:>9,} all lag {all_lag:>9,}", file=sys.stderr)
+            if first_progress is None and input_lag < total:
+                first_progress = now
+            if all_lag == 0 and input_lag == 0:
+                break
+        elapsed = time.perf_counter() - (first_progress or started)
+        return {"events_per_s": total / elapsed, "seconds": round(elapsed, 1),
+                "startup_s": round((first_progress or started) - started, 1),
+                "peak_rss_mb": round(peak_rss_mb(proc.pid), 1),
+                "state_mb": round(dir_size_mb(workdir / "data"), 1), "lag_samples": samples}
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        log.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000, help="input events to pre-load")
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "throughput.json"))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="qm-bench-"))
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    started_kafka = bootstrap is None
+    if started_kafka:
+        bootstrap = localkafka.start(work / "kafka", port=0, heap="1g").bootstrap
+    try:
+        tag = work.name.replace("qm-bench-", "")
+        topics = {"order-status": f"bench-{tag}-order-status", "reviews": f"bench-{tag}-reviews"}
+        total = load(bootstrap, topics, args.events, args.partitions)
+        base = asyncio.run(baseline(bootstrap, list(topics.values()), total))
+        print(f"baseline aiokafka consume+decode: {base:,.0f} events/s", file=sys.stderr)
+        worker = run_worker(bootstrap, topics, total, work, args.partitions)
+        result = {
+            "benchmark": "throughput", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform()},
+            "kafka": localkafka.KAFKA_VERSION, "events": total, "partitions": args.partitions,
+            "baseline_events_per_s": round(base), "worker_events_per_s": round(worker["events_per_s"]),
+            "ratio_worker_to_baseline": round(worker["events_per_s"] / base, 3),
+            "worker_seconds": worker["seconds"], "worker_startup_s": worker["startup_s"],
+            "worker_peak_rss_mb": worker["peak_rss_mb"], "worker_state_mb": worker["state_mb"],
+            "lag_samples": worker["lag_samples"],
+            "command": f"python scripts/bench/throughput.py --events {args.events} --partitions {args.partitions}",
+        }
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "lag_samples"}, indent=2))
+        return 0
+    finally:
+        if started_kafka:
+            localkafka.stop(work / "kafka")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
