@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["group_lag"]
+__all__ = ["group_lag", "wait_for_zero_lag"]
 
 
 def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> int:
@@ -26,3 +26,25 @@ def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> int:
     finally:
         admin.close()
         consumer.close()
+
+
+def wait_for_zero_lag(bootstrap: str, group: str, topics: Sequence[str], *, timeout_s: float,
+                      poll_s: float = 2.0) -> float:
+    """Poll until the group has consumed everything on ``topics``; return the seconds waited.
+
+    Coordinator errors while the group forms are retried; TimeoutError after ``timeout_s``.
+    """
+    import time
+
+    from kafka.errors import KafkaError
+
+    start = time.monotonic()
+    while True:
+        try:
+            if group_lag(bootstrap, group, topics) == 0:
+                return time.monotonic() - start
+        except KafkaError:
+            pass  # the group or its coordinator is not there yet
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"group {group} still has lag on {list(topics)} after {timeout_s:.0f}s")
+        time.sleep(poll_s)
