@@ -307,6 +307,45 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    import json
+
+    from monitor.replay.lag import group_lag
+    from monitor.replay.loadtest import run_load
+    from monitor.topicnames import internal_topic_names
+
+    settings = _settings()
+    if args.rate <= 0 or args.duration <= 0:
+        raise CommandError("--rate and --duration must be positive")
+    _require_broker(settings)
+    topics = {"order-status": settings.topic_order_status, "reviews": settings.topic_reviews}
+    watched = [*topics.values(), *internal_topic_names(settings.app_id)]
+    result = run_load(settings.kafka_bootstrap_servers, topics, settings.topic_alerts, rate=args.rate,
+                      duration_s=args.duration, probe_every=args.probe_every,
+                      lag=lambda: group_lag(settings.kafka_bootstrap_servers, settings.app_id, watched),
+                      progress=lambda line: print(line, file=sys.stderr))
+    summary = result.summary()
+    if args.worker_pid:
+        from monitor.replay.resources import peak_rss_mb
+
+        summary["worker_peak_rss_mb"] = peak_rss_mb(args.worker_pid)
+    if args.data_dir:
+        from monitor.replay.resources import dir_size_mb
+
+        summary["state_mb"] = dir_size_mb(Path(args.data_dir))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    if args.chart:
+        from monitor.replay.chart import write_chart
+
+        write_chart(result, args.chart)
+    lat = summary["latency_ms"]
+    print(f"sent {summary['sent']} at {summary['achieved_rate']}/s; probes {summary['probes_answered']}/"
+          f"{summary['probes_sent']}; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; "
+          f"max lag {summary['max_lag']}")
+    return 0
+
+
 # --- schemas -----------------------------------------------------------------------------------------------
 
 
@@ -435,6 +474,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("truth", help="<out>.truth.json from `monitor generate`")
     sc.add_argument("output", help="JSONL dump of store-visibility and alerts (`monitor dump`)")
     sc.add_argument("--json", help="also write the result as JSON here")
+
+    lt = _add(sub, "loadtest", cmd_loadtest, "drive a running monitor at a rate; measure latency and lag")
+    lt.add_argument("--rate", type=float, default=200.0, help="input events per second")
+    lt.add_argument("--duration", type=float, default=60.0, help="seconds")
+    lt.add_argument("--probe-every", type=int, default=10, help="one input in N is a latency probe")
+    lt.add_argument("--out", default="loadtest.json", help="JSON result")
+    lt.add_argument("--chart", help="PNG chart of latency and lag (needs matplotlib)")
+    lt.add_argument("--worker-pid", type=int, help="report the peak RSS of this worker process")
+    lt.add_argument("--data-dir", help="report the size of this state folder")
 
     schemas = sub.add_parser("schemas", help="JSON Schemas of the topics")
     ssub = schemas.add_subparsers(dest="schemas_command", metavar="ACTION", required=True)

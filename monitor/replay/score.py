@@ -42,8 +42,7 @@ class Score:
         return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts(), "incidents": [r.__dict__ if hasattr(r, "__dict__") else _asdict(r)
-                                                       for r in self.incidents],
+        return {"counts": self.counts(), "incidents": [_asdict(r) for r in self.incidents],
                 "unexplained_hides": self.unexplained_hides,
                 "unexplained_negativity": self.unexplained_negativity}
 

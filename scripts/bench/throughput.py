@@ -34,6 +34,7 @@ from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
 from monitor.replay.lag import group_lag  # noqa: E402
 from monitor.replay.progress import Progress  # noqa: E402
+from monitor.replay.resources import dir_size_mb, peak_rss_mb  # noqa: E402
 from monitor.topicnames import internal_topic_names  # noqa: E402
 
 
@@ -83,20 +84,6 @@ async def baseline(bootstrap: str, topics: list[str], total: int) -> float:
     finally:
         await consumer.stop()
     return n / (time.perf_counter() - (start or time.perf_counter()))
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def dir_size_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
 def run_worker(bootstrap: str, topics: dict[str, str], total: int, workdir: Path, partitions: int) -> dict:

@@ -41,3 +41,13 @@ class TestScore:
         vis = [{"action": "hide", "store_id": "s1", "city": "Moscow", "at": "2026-02-12T09:30:00+00:00",
                 "event_id": "hide:Moscow:s1:1"}]
         assert score(TRUTH, vis, []).incidents[0].outcome == "MISSED"
+
+
+class TestPercentile:
+    def test_nearest_rank(self) -> None:
+        """Nearest-rank percentiles of 1..100 are the values themselves; empty input gives 0."""
+        from monitor.replay.loadtest import percentile
+
+        values = [float(v) for v in range(100, 0, -1)]
+        assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (50.0, 99.0, 100.0)
+        assert percentile([], 99) == 0.0
