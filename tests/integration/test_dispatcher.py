@@ -130,17 +130,35 @@ def dispatcher_env(monitor_env, receiver, tmp_path: Path):
 
 
 class Dispatcher:
+    """A `monitor dispatcher` subprocess; every one started is stopped at the end of the session."""
+
+    started: list[Dispatcher] = []
+
     def __init__(self, env: dict, log: Path) -> None:
         self._log = open(log, "ab")
         self.log = log
         self.proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "dispatcher"], env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
+        Dispatcher.started.append(self)
 
     def stop(self) -> int:
-        self.proc.terminate()
-        rc = self.proc.wait(30)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self._log.close()
-        return rc
+        return self.proc.returncode
+
+
+@pytest.fixture(autouse=True)
+def _stop_dispatchers():
+    """No dispatcher outlives its test, even when the test fails half-way."""
+    yield
+    while Dispatcher.started:
+        Dispatcher.started.pop().stop()
 
 
 class TestDelivery:
