@@ -14,7 +14,7 @@ from monitor.codec import DecodeError, decode_order_status, decode_store_command
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
 from monitor.publish import publish
-from monitor.rules.stores import Emit, OrderRules, advance, apply_order_event, next_due_ms, restore
+from monitor.rules.stores import OrderRules, advance, apply_order_event, next_due_ms, restore
 from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
@@ -79,10 +79,6 @@ def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -
     rt.schedule(key, next_due_ms(state, RULES))
 
 
-async def _publish(emits: list[Emit], message: Any) -> None:
-    await publish(emits, message, log)
-
-
 async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
     """Fire every store deadline the partition clock has passed (before later events are applied)."""
     now = rt.clock.now_ms
@@ -90,7 +86,7 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
         state = _load(rt, key)
         if state is not None:
             emits = advance(state, now, RULES)
-            await _publish(emits, message)
+            await publish(emits, message, log)
             _save(rt, key, state, message.partition)
 
 
@@ -113,7 +109,7 @@ async def _on_order(rt: PartitionRuntime, message: Any, raw: bytes, source: int,
         log.info("order_too_old", order_id=order.order_id, store_id=order.store_id, city=order.city,
                  partition=message.partition, offset=message.offset)
         return
-    await _publish(advance(state, rt.clock.now_ms, RULES), message)
+    await publish(advance(state, rt.clock.now_ms, RULES), message, log)
     _save(rt, key, state, message.partition)
 
 
@@ -130,7 +126,7 @@ async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
                  reason="UNKNOWN_STORE" if state is None else "NOT_HIDDEN")
         return
     emits = restore(state, by=cmd.by, note=cmd.note, at_ms=int(cmd.at.timestamp() * 1000), rules=RULES)
-    await _publish(emits, message)
+    await publish(emits, message, log)
     _save(rt, key, state, message.partition)
 
 

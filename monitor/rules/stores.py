@@ -66,9 +66,6 @@ class OrderRules:
         return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)
 
 
-_dt, _iso = dt_from_ms, iso_from_ms
-
-
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
                       rules: OrderRules) -> bool:
     """Merge an order event into the store; False when the order is too old to matter (already forgotten)."""
@@ -180,7 +177,7 @@ def _maybe_hide(state: StoreState, t: int, rules: OrderRules) -> list[Emit]:
     n, store, city = state.incident, state.store_id, state.city
     visibility = StoreVisibility(
         event_id=f"hide:{city}:{store}:{n}", store_id=store, city=city, action="hide", reason=decision.value,
-        source="auto", at=_dt(t), incident=n, late=len(late), at_risk=len(at_risk),
+        source="auto", at=dt_from_ms(t), incident=n, late=len(late), at_risk=len(at_risk),
         late_order_ids=late, at_risk_order_ids=at_risk, by=None, note=None,
     )
     alert = Alert(
@@ -189,7 +186,7 @@ def _maybe_hide(state: StoreState, t: int, rules: OrderRules) -> list[Emit]:
         summary=f"Store {store} ({city}) hidden: {len(late)} late and {len(at_risk)} at-risk orders",
         details={"reason": decision.value, "incident": n, "late": len(late), "at_risk": len(at_risk),
                  "late_order_ids": late, "at_risk_order_ids": at_risk},
-        at=_dt(t),
+        at=dt_from_ms(t),
     )
     return [Emit("store-visibility", store, visibility, decision.value),
             Emit("alerts", alert.alert_id, alert, decision.value)]
@@ -213,14 +210,14 @@ def _restore(state: StoreState, at_ms: int, rules: OrderRules, *, by: str | None
     n, store, city = state.incident, state.store_id, state.city
     visibility = StoreVisibility(
         event_id=f"restore:{city}:{store}:{n}", store_id=store, city=city, action="restore", reason=reason,
-        source=source, at=_dt(at_ms), incident=n, late=len(late), at_risk=len(at_risk),
+        source=source, at=dt_from_ms(at_ms), incident=n, late=len(late), at_risk=len(at_risk),
         late_order_ids=late, at_risk_order_ids=at_risk, by=by, note=note,
     )
     alert = Alert(
         alert_id=f"store_hidden:{city}:{store}:{n}", kind="store_hidden", severity="critical", status="resolved",
         store_id=store, city=city,
         summary=f"Store {store} ({city}) restored" + (f" by {by}: {note}" if by else f": {note}"),
-        details={"reason": reason, "incident": n, "by": by, "note": note}, at=_dt(at_ms),
+        details={"reason": reason, "incident": n, "by": by, "note": note}, at=dt_from_ms(at_ms),
     )
     return [Emit("store-visibility", store, visibility, reason), Emit("alerts", alert.alert_id, alert, reason)]
 
@@ -232,10 +229,10 @@ def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: 
     alert = Alert(
         alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="firing",
         store_id=state.store_id, city=state.city,
-        summary=f"Order {oid} of {state.store_id} ({state.city}) {what}{why}; promised {_iso(f.promised_ms)}",
-        details={"order_id": oid, "promised_at": _iso(f.promised_ms), "reason": reason or "DEADLINE_PASSED",
+        summary=f"Order {oid} of {state.store_id} ({state.city}) {what}{why}; promised {iso_from_ms(f.promised_ms)}",
+        details={"order_id": oid, "promised_at": iso_from_ms(f.promised_ms), "reason": reason or "DEADLINE_PASSED",
                  "status_at_decision": status_at(f, t)},
-        at=_dt(t),
+        at=dt_from_ms(t),
     )
     return Emit("alerts", alert.alert_id, alert, reason or "DEADLINE_PASSED")
 
