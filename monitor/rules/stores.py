@@ -6,6 +6,7 @@ the state and sends the outputs. Outputs carry deterministic ids, so replays and
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from monitor.rules.orders import (
     F_LATE_ALERTED,
     F_PROMISE_CHECKED,
     HideRule,
+    OrderFacts,
     apply_status,
     at_risk_reason,
     change_points,
@@ -74,8 +76,13 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
         probe = apply_status(None, status, at_ms, promised_ms)
         if forget_at_ms(probe, rules.late_window_ms, rules.retention_ms) <= state.clock_ms:
             return False
+        before = None
+    else:
+        before = (facts.created_ms, facts.promised_ms)
     facts = apply_status(facts, status, at_ms, promised_ms)
     state.orders[order_id] = facts
+    if before != (facts.created_ms, facts.promised_ms):  # its deadlines are new or moved
+        _track(_timeline(state, rules), order_id, facts, rules, state.city)
     if not facts.flags & F_COUNTED_CREATED:
         facts.flags |= F_COUNTED_CREATED
         _count(state, facts.created_ms, 0)
@@ -86,6 +93,23 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
         facts.flags |= F_COUNTED_CANCELLED
         _count(state, facts.cancelled_ms, 3)
     return True
+
+
+def _track(timeline: list[tuple[int, int, str]], oid: str, f: OrderFacts, rules: OrderRules, city: str) -> None:
+    """Add the order's pending deadlines and its forget time (flag 0) to the store's timeline."""
+    for t, flag in change_points(f, rules.accept_timeout_ms, rules.lead_ms(city)).pending(f.flags):
+        heapq.heappush(timeline, (t, flag, oid))
+    heapq.heappush(timeline, (forget_at_ms(f, rules.late_window_ms, rules.retention_ms), 0, oid))
+
+
+def _timeline(state: StoreState, rules: OrderRules) -> list[tuple[int, int, str]]:
+    """The store's deadline heap, (re)built from its orders when missing or mostly stale entries."""
+    tl = state.timeline
+    if tl is None or len(tl) > 8 * len(state.orders) + 64:
+        tl = state.timeline = []
+        for oid, f in state.orders.items():
+            _track(tl, oid, f, rules, state.city)
+    return tl
 
 
 def _count(state: StoreState, at_ms: int, column: int) -> None:
@@ -109,14 +133,9 @@ def counts_at(state: StoreState, t_ms: int, rules: OrderRules) -> tuple[list[str
 
 
 def next_due_ms(state: StoreState, rules: OrderRules) -> int | None:
-    """The earliest event time at which ``advance`` has something to do for this store."""
-    lead = rules.lead_ms(state.city)
-    due = []
-    for f in state.orders.values():
-        pending = change_points(f, rules.accept_timeout_ms, lead).pending(f.flags)
-        if pending:
-            due.append(pending[0][0])
-        due.append(forget_at_ms(f, rules.late_window_ms, rules.retention_ms))
+    """The earliest event time at which ``advance`` may have something to do for this store (may be early)."""
+    tl = _timeline(state, rules)
+    due = [tl[0][0]] if tl else []
     if state.hidden and rules.auto_restore_after_ms and state.last_bad_ms is not None:
         due.append(state.last_bad_ms + rules.auto_restore_after_ms)
     return min(due) if due else None
@@ -125,11 +144,18 @@ def next_due_ms(state: StoreState, rules: OrderRules) -> int | None:
 def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
     """Process every deadline up to ``now_ms`` in event-time order; return the alerts and visibility changes."""
     lead = rules.lead_ms(state.city)
-    points: dict[int, list[tuple[str, int]]] = {}
-    for oid, f in state.orders.items():
-        for t, flag in change_points(f, rules.accept_timeout_ms, lead).pending(f.flags):
-            if t <= now_ms:
-                points.setdefault(t, []).append((oid, flag))
+    tl = _timeline(state, rules)
+    points: dict[int, set[tuple[str, int]]] = {}
+    forget: list[str] = []
+    while tl and tl[0][0] <= now_ms:
+        t, flag, oid = heapq.heappop(tl)
+        f = state.orders.get(oid)
+        if f is None:
+            continue
+        if flag == 0:
+            forget.append(oid)
+        elif (t, flag) in change_points(f, rules.accept_timeout_ms, lead).pending(f.flags):  # else: stale
+            points.setdefault(t, set()).add((oid, flag))
     out: list[Emit] = []
     for t in sorted(points):
         worse = False
@@ -162,7 +188,7 @@ def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
         if quiet_end <= now_ms:
             out.extend(_restore(state, quiet_end, rules, by=None, note="quiet period passed",
                                 reason="AUTO_RESTORE_QUIET", source="auto"))
-    _forget(state, now_ms, rules)
+    _forget(state, forget, now_ms, rules)
     state.clock_ms = max(state.clock_ms, now_ms)
     return out
 
@@ -237,10 +263,11 @@ def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: 
     return Emit("alerts", alert.alert_id, alert, reason or "DEADLINE_PASSED")
 
 
-def _forget(state: StoreState, now_ms: int, rules: OrderRules) -> None:
-    for oid in [o for o, f in state.orders.items()
-                if forget_at_ms(f, rules.late_window_ms, rules.retention_ms) <= now_ms]:
-        del state.orders[oid]
+def _forget(state: StoreState, candidates: list[str], now_ms: int, rules: OrderRules) -> None:
+    for oid in candidates:
+        f = state.orders.get(oid)
+        if f is not None and forget_at_ms(f, rules.late_window_ms, rules.retention_ms) <= now_ms:
+            del state.orders[oid]
     for oid in [o for o, until in state.excluded.items() if until <= now_ms]:
         del state.excluded[oid]
     for day in [d for d in state.days if d + DAYS_KEPT_MS <= now_ms]:

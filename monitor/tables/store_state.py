@@ -33,6 +33,9 @@ class StoreState:
     evidence_at_risk: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)  # order id -> forget at (counted in a closed incident)
     days: dict[int, list[int]] = field(default_factory=dict)  # UTC day start ms -> [orders, delivered, late, cancelled]
+    # In memory only: a heap of (event time ms, flag, order id) of the orders' deadlines (flag 0: forget time),
+    # built by monitor.rules.stores on first use, so that a store's work per event does not grow with its orders.
+    timeline: list[tuple[int, int, str]] | None = field(default=None, repr=False, compare=False)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps({

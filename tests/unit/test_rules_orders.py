@@ -98,9 +98,10 @@ class TestHideRule:
         assert evaluate_store(late, at_risk, HideRule(5, 8), hidden=hidden) is decision
 
 
-def store_with(late: int, at_risk: int, *, start: int = T0, prefix: str = "o") -> StoreState:
-    """A store with ``late`` orders late at start+3h and ``at_risk`` orders not accepted since then."""
-    s = StoreState("s-1", "Moscow")
+def store_with(late: int, at_risk: int, *, start: int = T0, prefix: str = "o",
+               s: StoreState | None = None) -> StoreState:
+    """A store (new, or ``s``) with ``late`` orders late at start+3h and ``at_risk`` orders not accepted since."""
+    s = s or StoreState("s-1", "Moscow")
     for i in range(late):
         apply_order_event(s, f"{prefix}-late-{i}", "created", start + i * MIN, start + 3 * H, RULES)
         apply_order_event(s, f"{prefix}-late-{i}", "accepted", start + i * MIN + MIN, start + 3 * H, RULES)
@@ -145,9 +146,7 @@ class TestStoreModel:
         assert [e.value.status if e.topic == "alerts" else e.value.action for e in out] == ["restore", "resolved"]
         assert not s.hidden
         assert [e for e in advance(s, T0 + 8 * H, RULES) if e.topic == "store-visibility"] == []
-        new = store_with(8, 0, start=T0 + 5 * H, prefix="n")
-        for oid, f in new.orders.items():
-            s.orders[oid] = f
+        store_with(8, 0, start=T0 + 5 * H, prefix="n", s=s)
         hides = [e for e in advance(s, T0 + 9 * H, RULES) if e.topic == "store-visibility"]
         assert [(h.value.event_id, h.value.reason, h.value.late) for h in hides] == [
             ("hide:Moscow:s-1:2", "HIDE_LATE", 8)
@@ -212,3 +211,38 @@ class TestStoreModel:
         s = store_with(5, 3)
         advance(s, T0 + 4 * H, RULES)
         assert StoreState.from_bytes(s.to_bytes()) == s
+
+    def test_deadline_index_gives_what_a_fresh_scan_gives(self) -> None:
+        """Random traffic: keeping the deadline heap across events decides exactly as rebuilding it every time."""
+        rng = random.Random(7)
+        statuses = ["created", "accepted", "assembled", "in_delivery", "delivered", "cancelled"]
+        events = []
+        for i in range(300):
+            created = T0 + rng.randrange(0, 48 * H)
+            promised = created + rng.randrange(1 * H, 5 * H)
+            for rank in range(rng.randrange(1, 6)):
+                at = created + rank * rng.randrange(5 * MIN, 90 * MIN)
+                events.append((at, f"o-{i}", statuses[rank], promised + (H if rng.random() < 0.05 else 0)))
+        events.sort()
+
+        def run(rebuild: bool) -> tuple[list[tuple[str, str]], StoreState]:
+            s, out = StoreState("s-1", "Moscow"), []
+            for at, oid, status, promised in events:
+                if rebuild:
+                    s = StoreState.from_bytes(s.to_bytes())  # a reload: the index is built from the orders
+                apply_order_event(s, oid, status, at, promised, RULES)
+                for e in advance(s, max(s.clock_ms, at - 30 * MIN), RULES):
+                    out.append((e.topic, getattr(e.value, "alert_id", None) or e.value.event_id))
+                if s.hidden and rng.random() < 0.2:
+                    restore(s, by="x", note="y", at_ms=s.clock_ms, rules=RULES)
+            out.extend((e.topic, e.key) for e in advance(s, T0 + 30 * 24 * H, RULES))
+            return out, s
+
+        rng_state = rng.getstate()
+        kept, s1 = run(rebuild=False)
+        rng.setstate(rng_state)
+        rebuilt, s2 = run(rebuild=True)
+        assert kept == rebuilt
+        assert s1 == s2
+        assert any(topic == "store-visibility" for topic, _ in kept)
+        assert s1.orders == {}
