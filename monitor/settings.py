@@ -171,6 +171,9 @@ class Settings:
     log_level: str = setting("info", "debug, info, warning or error", _choice("debug", "info", "warning", "error"))
     clock_tick: timedelta = setting(parse_duration("1s"), "how often heartbeats advance the clock without events",
                                     parse_duration)
+    state_flush_interval: timedelta = setting(
+        parse_duration("1s"), "the store agent writes changed store states to RocksDB and the changelog at most "
+        "this often, and commits the events behind them only then (0s: after every event)", parse_duration)
     live_delay: timedelta = setting(parse_duration("2s"), "in live operation the clock trails the wall clock "
                                     "by this much (room for in-flight events)", parse_duration)
     live_horizon: timedelta = setting(parse_duration("1h"), "a stream whose clock is within this of the wall "

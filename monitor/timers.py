@@ -1,9 +1,11 @@
-"""Per-partition runtime of the store agent: the clock, a heap of store deadlines and a write-through cache."""
+"""Per-partition runtime of the store agent: the clock, a heap of store deadlines, a cache of states and what is
+waiting to be flushed (changed states, and the events behind them, not acknowledged until they are written)."""
 
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.clock import PartitionClock
 from monitor.tables.store_state import StoreState
@@ -17,6 +19,9 @@ class PartitionRuntime:
 
     clock: PartitionClock = field(default_factory=PartitionClock)
     cache: dict[bytes, StoreState] = field(default_factory=dict)
+    dirty: set[bytes] = field(default_factory=set)  # keys changed since the last flush
+    held: list[Any] = field(default_factory=list)  # events processed since the last flush, not acknowledged yet
+    flushed_at: float = 0.0  # time.monotonic() of the last flush
     _heap: list[tuple[int, bytes]] = field(default_factory=list)
     _due: dict[bytes, int] = field(default_factory=dict)
 

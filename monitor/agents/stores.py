@@ -6,7 +6,13 @@ by store. Decisions are the pure functions of ``monitor.rules.stores``; this mod
 
 from __future__ import annotations
 
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from faust import streams as faust_streams
 
 from monitor.app import app, settings
 from monitor.clock import PartitionClock
@@ -20,20 +26,24 @@ from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
 from monitor.topics import store_inputs
 
-__all__ = ["stores", "RULES"]
+__all__ = ["stores", "flush_idle", "RULES"]
 
 log = get_logger("monitor.agents.stores")
 RULES = OrderRules.from_settings(settings)
 _LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
          "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000)}
+_FLUSH_S = settings.state_flush_interval.total_seconds()
+_FLUSH_MAX_EVENTS = 5000  # bounds the events held in memory between flushes
 _runtimes: dict[int, PartitionRuntime] = {}
 _rebuild_needed = True
+_stream: Any = None  # the agent's stream with manual acknowledgement
+_releasing = False  # partitions are being given up: flush after every event until the next assignment
 
 
 @app.on_partitions_assigned.connect
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
-    global _rebuild_needed
-    _rebuild_needed = True
+    global _rebuild_needed, _releasing
+    _rebuild_needed, _releasing = True, False
 
 
 def _new_runtime() -> PartitionRuntime:
@@ -41,7 +51,11 @@ def _new_runtime() -> PartitionRuntime:
 
 
 def _rebuild() -> None:
-    """After a (re)assignment: reload every local store state into the per-partition runtimes."""
+    """After a (re)assignment: reload every local store state into the per-partition runtimes.
+
+    Changes not flushed yet are dropped with their events: those were not acknowledged, so the consumer, which
+    seeks to the committed offsets after a rebalance, delivers them again.
+    """
     global _rebuild_needed
     _runtimes.clear()
     count = 0
@@ -68,15 +82,65 @@ def _load(rt: PartitionRuntime, key: bytes) -> StoreState | None:
 
 
 def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -> None:
+    """Keep the changed state in memory; ``_flush`` writes it (coalescing many events into one write)."""
     state.partition = partition
-    if state.is_empty():
-        rt.cache.pop(key, None)
-        if key in store_table:
-            del store_table[key]
-    else:
-        rt.cache[key] = state
-        store_table[key] = state.to_bytes()
+    rt.cache[key] = state
+    rt.dirty.add(key)
     rt.schedule(key, next_due_ms(state, RULES))
+
+
+@contextmanager
+def _as_event(event: Any) -> Iterator[None]:
+    """Make ``event`` faust's current event, which tells table writes their partition (outside the agent)."""
+    token = faust_streams._current_event.set(weakref.ref(event))  # faust 0.15: private, read by table writes
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
+
+
+async def _flush(rt: PartitionRuntime) -> None:
+    """Write the partition's changed states to the table (RocksDB + changelog), then acknowledge their events.
+
+    Faust commits an offset only once every event up to it is acknowledged, and flushes the producer (changelog
+    included) before committing: a committed offset therefore never runs ahead of the state written.
+    """
+    for key in rt.dirty:
+        state = rt.cache.get(key)
+        if state is None or state.is_empty():
+            rt.cache.pop(key, None)
+            if key in store_table:
+                del store_table[key]
+        else:
+            store_table[key] = state.to_bytes()
+    rt.dirty.clear()
+    held, rt.held = rt.held, []
+    rt.flushed_at = time.monotonic()
+    for event in held:
+        await _stream.ack(event)
+
+
+async def _release() -> None:
+    """Before a rebalance or shutdown: write and acknowledge everything held, so faust can commit it."""
+    global _releasing
+    _releasing = True
+    for rt in list(_runtimes.values()):
+        if rt.held:
+            with _as_event(rt.held[-1]):
+                await _flush(rt)
+
+
+app.before_release.append(_release)
+
+
+@app.timer(interval=max(_FLUSH_S, 0.05))
+async def flush_idle() -> None:
+    """Flush partitions whose last flush is older than the interval (quiet partitions, rebalances, shutdown)."""
+    now = time.monotonic()
+    for rt in list(_runtimes.values()):
+        if rt.held and now - rt.flushed_at >= _FLUSH_S:
+            with _as_event(rt.held[-1]):
+                await _flush(rt)
 
 
 async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
@@ -132,7 +196,9 @@ async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
 
 @app.agent(store_inputs)
 async def stores(stream):  # type: ignore[no-untyped-def]
-    async for event in stream.events():
+    global _stream
+    _stream = stream.noack()
+    async for event in _stream.events():
         message = event.message
         if _rebuild_needed:
             _rebuild()
@@ -155,3 +221,6 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         except DecodeError as exc:
             await send_to_dead_letters(message, exc.reason)
         await _advance_due(rt, message)
+        rt.held.append(event)
+        if _releasing or len(rt.held) >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
+            await _flush(rt)
