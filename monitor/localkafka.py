@@ -173,6 +173,14 @@ def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
     ])
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id; like Kafka's own, never starting with '-' (the tool would read an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def start(data_dir: Path, *, port: int | None = 9092, timeout_s: float = 90.0, heap: str = "768m") -> BrokerInfo:
     """Format KRaft storage (first time) and start the broker detached; return once it answers metadata.
 
@@ -202,7 +210,7 @@ def start(data_dir: Path, *, port: int | None = 9092, timeout_s: float = 90.0, h
     log4j.write_text(_LOG4J)
     base = [java, f"-Dlog4j.configuration=file:{log4j}", "-cp", f"{lib}/*"]
     if not (data_dir / "logs" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
                              capture_output=True, text=True)
         if fmt.returncode != 0:

@@ -75,3 +75,13 @@ class TestReadme:
         readme = (ROOT / "README.md").read_text()
         missing = [name for name, _, _ in describe_settings() if f"`{name}`" not in readme]
         assert not missing
+
+
+class TestLocalKafkaClusterId:
+    def test_cluster_ids_never_start_with_a_dash(self) -> None:
+        """kafka-storage reads '-t -abc' as an option: one id in 64 would fail to format, so none may start so."""
+        from monitor.localkafka import _cluster_id
+
+        ids = [_cluster_id() for _ in range(3000)]
+        assert not any(i.startswith("-") for i in ids)
+        assert len(set(ids)) == 3000 and all(len(i) == 22 for i in ids)
