@@ -71,6 +71,8 @@ class OrderRules:
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
                       rules: OrderRules) -> bool:
     """Merge an order event into the store; False when the order is too old to matter (already forgotten)."""
+    if order_id in state.done:  # finished and settled: a duplicate or a straggler changes nothing
+        return True
     facts = state.orders.get(order_id)
     if facts is None:
         probe = apply_status(None, status, at_ms, promised_ms)
@@ -79,10 +81,13 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
         before = None
     else:
         before = (facts.created_ms, facts.promised_ms)
+    finished_before = facts is not None and (facts.delivered_ms is not None or facts.cancelled_ms is not None)
     facts = apply_status(facts, status, at_ms, promised_ms)
     state.orders[order_id] = facts
     if before != (facts.created_ms, facts.promised_ms):  # its deadlines are new or moved
         _track(_timeline(state, rules), order_id, facts, rules, state.city)
+    elif not finished_before and (facts.delivered_ms is not None or facts.cancelled_ms is not None):
+        heapq.heappush(_timeline(state, rules), (_finished_ms(facts), 0, order_id))  # time to settle it
     if not facts.flags & F_COUNTED_CREATED:
         facts.flags |= F_COUNTED_CREATED
         _count(state, facts.created_ms, 0)
@@ -95,20 +100,28 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
     return True
 
 
+def _finished_ms(f: OrderFacts) -> int:
+    return min(t for t in (f.delivered_ms, f.cancelled_ms) if t is not None)
+
+
 def _track(timeline: list[tuple[int, int, str]], oid: str, f: OrderFacts, rules: OrderRules, city: str) -> None:
-    """Add the order's pending deadlines and its forget time (flag 0) to the store's timeline."""
+    """Add the order's pending deadlines, and its settle and forget times (flag 0), to the store's timeline."""
     for t, flag in change_points(f, rules.accept_timeout_ms, rules.lead_ms(city)).pending(f.flags):
         heapq.heappush(timeline, (t, flag, oid))
+    if f.delivered_ms is not None or f.cancelled_ms is not None:
+        heapq.heappush(timeline, (_finished_ms(f), 0, oid))
     heapq.heappush(timeline, (forget_at_ms(f, rules.late_window_ms, rules.retention_ms), 0, oid))
 
 
 def _timeline(state: StoreState, rules: OrderRules) -> list[tuple[int, int, str]]:
     """The store's deadline heap, (re)built from its orders when missing or mostly stale entries."""
     tl = state.timeline
-    if tl is None or len(tl) > 8 * len(state.orders) + 64:
+    if tl is None or len(tl) > 8 * (len(state.orders) + len(state.done)) + 64:
         tl = state.timeline = []
         for oid, f in state.orders.items():
             _track(tl, oid, f, rules, state.city)
+        for oid, forget_ms in state.done.items():
+            heapq.heappush(tl, (forget_ms, 0, oid))
     return tl
 
 
@@ -150,10 +163,10 @@ def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
     while tl and tl[0][0] <= now_ms:
         t, flag, oid = heapq.heappop(tl)
         f = state.orders.get(oid)
-        if f is None:
-            continue
         if flag == 0:
             forget.append(oid)
+        elif f is None:
+            continue
         elif (t, flag) in change_points(f, rules.accept_timeout_ms, lead).pending(f.flags):  # else: stale
             points.setdefault(t, set()).add((oid, flag))
     out: list[Emit] = []
@@ -264,10 +277,23 @@ def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: 
 
 
 def _forget(state: StoreState, candidates: list[str], now_ms: int, rules: OrderRules) -> None:
+    """Forget orders past their retention; settle finished ones that can no longer count (keep only the id)."""
     for oid in candidates:
         f = state.orders.get(oid)
-        if f is not None and forget_at_ms(f, rules.late_window_ms, rules.retention_ms) <= now_ms:
+        if f is None:
+            if state.done.get(oid, now_ms + 1) <= now_ms:
+                del state.done[oid]
+            continue
+        forget_ms = forget_at_ms(f, rules.late_window_ms, rules.retention_ms)
+        if forget_ms <= now_ms:
             del state.orders[oid]
+        elif f.finished_by(now_ms):
+            if is_late(f, now_ms, rules.late_window_ms):  # still counts: settle when the late window ends
+                heapq.heappush(_timeline(state, rules), (f.promised_ms + rules.late_window_ms, 0, oid))
+            else:
+                del state.orders[oid]
+                state.done[oid] = forget_ms
+                heapq.heappush(_timeline(state, rules), (forget_ms, 0, oid))
     for oid in [o for o, until in state.excluded.items() if until <= now_ms]:
         del state.excluded[oid]
     for day in [d for d in state.days if d + DAYS_KEPT_MS <= now_ms]:

@@ -246,3 +246,27 @@ class TestStoreModel:
         assert s1 == s2
         assert any(topic == "store-visibility" for topic, _ in kept)
         assert s1.orders == {}
+
+    def test_finished_orders_are_settled_to_an_id_and_duplicates_do_not_revive_them(self) -> None:
+        """A delivered order leaves the facts (only its id stays until forgotten); a replayed 'created' after
+        that is ignored instead of becoming a new open order that would turn late."""
+        s = StoreState("s-1", "Moscow")
+        apply_order_event(s, "o-1", "created", T0, T0 + 2 * H, RULES)
+        apply_order_event(s, "o-1", "delivered", T0 + H, T0 + 2 * H, RULES)
+        advance(s, T0 + H, RULES)
+        assert (list(s.orders), list(s.done)) == ([], ["o-1"])
+        apply_order_event(s, "o-1", "created", T0, T0 + 2 * H, RULES)
+        assert advance(s, T0 + 10 * H, RULES) == [] and s.orders == {}
+        advance(s, T0 + 2 * H + 3 * 24 * H, RULES)
+        assert s.done == {} and s.is_empty() is False  # the daily totals stay
+        assert s.days
+
+    def test_an_order_delivered_late_keeps_counting_for_the_late_window(self) -> None:
+        """Delivered after its deadline: it stays late for the late window, then settles."""
+        s = StoreState("s-1", "Moscow")
+        apply_order_event(s, "o-1", "created", T0, T0 + 2 * H, RULES)
+        apply_order_event(s, "o-1", "delivered", T0 + 3 * H, T0 + 2 * H, RULES)
+        advance(s, T0 + 4 * H, RULES)
+        assert counts_at(s, T0 + 4 * H, RULES) == (["o-1"], [])
+        advance(s, T0 + 2 * H + 24 * H, RULES)
+        assert (list(s.orders), list(s.done)) == ([], ["o-1"])
