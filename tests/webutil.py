@@ -9,6 +9,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+TOKEN = "s3cret-token"  # the API token of the web tests
+
 
 def request(method: str, url: str, body: Any = None, token: str | None = None,
             timeout_s: float = 30.0) -> tuple[int, Any]:
