@@ -36,7 +36,7 @@ def readiness(app: Any) -> tuple[bool, str]:
 
 
 def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
-    """Per assigned topic partition: the high watermark minus the next offset to process."""
+    """Per assigned input partition (changelogs excluded): the high watermark minus the next offset to process."""
     lag: dict[tuple[str, int], int] = {}
     try:
         assignment = app.consumer.assignment()
@@ -44,6 +44,8 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
         return lag
     read = getattr(app.consumer, "_read_offset", {})
     for tp in assignment:
+        if tp.topic.endswith("-changelog"):
+            continue  # table changelogs are read by recovery, not by agents
         highwater = app.consumer.highwater(tp)
         if highwater is None:
             continue

@@ -25,9 +25,9 @@ def store_summary(state: StoreState, now_ms: int, rules: OrderRules) -> dict[str
     """The short form of a store for lists: visibility, since when and why, and its current counts."""
     late, at_risk = counts_at(state, now_ms, rules)
     reason = None
-    if state.hidden:  # the hide reason follows from the evidence it was decided on
-        reason = evaluate_store(len(state.evidence_late), len(state.evidence_at_risk), rules.hide,
-                                hidden=False).value
+    if state.hidden:  # the hide reason follows from the evidence it was decided on (under today's rule)
+        decision = evaluate_store(len(state.evidence_late), len(state.evidence_at_risk), rules.hide, hidden=False)
+        reason = decision.value if decision.hides else "HIDDEN_UNDER_EARLIER_RULE"
     return {
         "store_id": state.store_id, "city": state.city, "hidden": state.hidden,
         "hidden_since": _iso(state.hidden_at_ms) if state.hidden else None, "hide_reason": reason,
