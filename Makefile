@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint clean
+.PHONY: setup chromium demo test lint clean
 
 $(BIN)/monitor: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,24 @@ $(BIN)/monitor: pyproject.toml
 setup: $(BIN)/monitor
 	$(BIN)/monitor kafka fetch
 
+# The dashboard test drives headless Chromium (Debian package chromium); install it when it is missing and
+# fail here, loudly, when it cannot be installed.
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  command -v apt-get >/dev/null || { echo "make: $(CHROMIUM) missing and no apt-get to install it" >&2; exit 1; }; \
+	  echo "installing chromium (apt-get)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	    || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+	         && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }
+	@test -x $(CHROMIUM) || { echo "make: chromium could not be installed at $(CHROMIUM)" >&2; exit 1; }
+
 demo: setup
 	$(BIN)/monitor demo
 
-test: setup
+test: setup chromium
 	$(BIN)/ruff check monitor tests scripts
 	$(BIN)/python -m pytest
 

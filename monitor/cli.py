@@ -103,6 +103,58 @@ def cmd_store_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace, path: str, query: dict[str, str] | None = None) -> object:
+    from monitor.web.client import ApiRefused, ApiUnavailable, base_url, get_json
+
+    base = args.url or base_url(_settings())
+    try:
+        return get_json(base, path, query)
+    except (ApiRefused, ApiUnavailable) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _store_line(s: dict) -> str:
+    state = f"HIDDEN since {s['hidden_since']} ({s['hide_reason']})" if s["hidden"] else "visible"
+    return f"{s['store_id']:24} {s['city']:16} {state}; now {s['late']} late, {s['at_risk']} at risk"
+
+
+def cmd_store_show(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
+    data: dict = _api(args, f"/stores/{quote(args.store_id, safe='')}",
+                      {"city": args.city} if args.city else None)  # type: ignore[assignment]
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    for v in data["cities"]:
+        print(_store_line(v))
+        vis = v["visibility"]
+        if vis["hidden"]:
+            print(f"  evidence: late {', '.join(vis['evidence']['late']) or '-'}; "
+                  f"at risk {', '.join(vis['evidence']['at_risk']) or '-'}")
+        print(f"  open orders: {len(v['orders']['open'])}; late: {', '.join(v['orders']['late']) or '-'}; "
+              f"at risk: {', '.join(v['orders']['at_risk']) or '-'}")
+        n = v["negativity"]
+        if n:
+            print(f"  negativity: {n['share']:.1%} ({n['negative']} of {n['reviews']} in {n['window_days']} days)"
+                  + (" FIRING" if n["firing"] else ""))
+        for d in v["recent_decisions"][:5]:
+            print(f"  {d['at']}  {d['output']:16} {d['kind']} {d.get('status') or ''} {d['decision']}")
+    return 0
+
+
+def cmd_store_list(args: argparse.Namespace) -> int:
+    data: dict = _api(args, "/stores", {"hidden": "true"} if args.hidden else None)  # type: ignore[assignment]
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    for s in data["stores"]:
+        print(_store_line(s))
+    print(f"{data['count']} store(s){' hidden' if args.hidden else ''} on partitions {data['partitions']} of "
+          f"{data['worker']}")
+    return 0
+
+
 # --- alert delivery -----------------------------------------------------------------------------------------
 
 
@@ -250,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--city", required=True, help="city of the store")
     r.add_argument("--by", required=True, help="who restores it")
     r.add_argument("--note", required=True, help="why (kept with the restore event)")
+    sh = _add(stsub, "show", cmd_store_show, "what the monitor knows about a store (asks the worker's HTTP API)")
+    sh.add_argument("store_id")
+    sh.add_argument("--city", help="one city only")
+    ls = _add(stsub, "list", cmd_store_list, "stores known to the worker (asks the worker's HTTP API)")
+    ls.add_argument("--hidden", action="store_true", help="hidden stores only")
+    for p in (sh, ls):
+        p.add_argument("--url", help="worker URL (default: http://<web_host>:<web_port> from the settings)")
+        p.add_argument("--json", action="store_true", help="print the API's JSON answer")
 
     ds = _add(sub, "dispatcher", cmd_dispatcher, "deliver alerts to people (Telegram, Slack, e-mail, webhooks)")
     ds.add_argument("--broker-timeout", type=float, default=60.0, help="seconds to wait for Kafka at start-up")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.codec import dead_letter, encode
+from monitor.counters import record_dead_letter
 from monitor.logs import get_logger
 from monitor.topics import dead_letters
 
@@ -25,5 +26,6 @@ async def send_to_dead_letters(message: Any, error: str) -> None:
     )
     await dead_letters.send(key=message.key, value=encode(record))
     COUNTS[message.topic] += 1
+    record_dead_letter(message.topic, error)
     log.warning("dead_letter", topic=message.topic, partition=message.partition, offset=message.offset,
                 reason=error, dead_letters_total=sum(COUNTS.values()))

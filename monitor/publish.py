@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.codec import encode
+from monitor.counters import record_emit
 from monitor.rules.outputs import Emit
 from monitor.topics import alerts, store_visibility
 
@@ -16,6 +17,7 @@ async def publish(emits: list[Emit], message: Any, log: Any) -> None:
     for e in emits:
         topic = alerts if e.topic == "alerts" else store_visibility
         await topic.send(key=e.key.encode(), value=encode(e.value))
+        record_emit(e.topic, e.decision, e.value)
         v = e.value
         log.info("decision", decision=e.decision, output=e.topic,
                  id=getattr(v, "alert_id", None) or getattr(v, "event_id", None),

@@ -166,6 +166,8 @@ class Settings:
     web_host: str = setting("127.0.0.1", "address the worker's web server binds to", _str)
     web_port: int = setting(6066, "port of the worker's web server", _int(1, 65535))
     web_enabled: bool = setting(True, "run the worker's web server", _bool)
+    api_token: str = setting("", "bearer token the HTTP API's mutating endpoints require (empty: they are "
+                             "refused)", lambda v: str(v).strip())
     log_format: str = setting("auto", "auto (console on a terminal, JSON otherwise), json or console",
                               _choice("auto", "json", "console"))
     log_level: str = setting("info", "debug, info, warning or error", _choice("debug", "info", "warning", "error"))

@@ -21,6 +21,7 @@ def run_worker(settings: Settings, *, broker_timeout_s: float = 60.0) -> int:
     from faust.worker import Worker
 
     import monitor.agents  # noqa: F401  (registers the agents)
+    import monitor.web.control_views  # noqa: F401  (registers the HTTP API and the dashboard)
     from monitor.app import app
 
     log.info("worker_starting", app_id=settings.app_id, bootstrap=settings.kafka_bootstrap_servers,

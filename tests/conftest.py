@@ -128,3 +128,29 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for w in workers:
         w.stop()
+
+
+@pytest.fixture
+def api_env(monitor_env: dict[str, str], unique: str) -> dict[str, str]:
+    """The test's environment with an API token and its own silences topic (web tests)."""
+    from webutil import TOKEN
+
+    return {**monitor_env, "MONITOR_API_TOKEN": TOKEN, "MONITOR_TOPIC_SILENCES": f"alert-silences-{unique}"}
+
+
+@pytest.fixture
+def hidden_store(api_env: dict[str, str], start_worker: Callable[..., WorkerProcess]) -> str:
+    """A worker that has hidden store ``rozy`` (Moscow) and counted 10 reviews; returns its base URL."""
+    from kafkautil import produce
+    from webutil import base, poll, request, scenario
+
+    orders, reviews = scenario("rozy")
+    bootstrap = api_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"]
+    produce(bootstrap, api_env["MONITOR_TOPIC_ORDER_STATUS"], orders)
+    produce(bootstrap, api_env["MONITOR_TOPIC_REVIEWS"], reviews)
+    start_worker(api_env)
+    url = base(api_env)
+    poll("worker ready", lambda: request("GET", f"{url}/health"), lambda r: r[0] == 200)
+    poll("store hidden", lambda: request("GET", f"{url}/stores/rozy"),
+         lambda r: r[0] == 200 and r[1]["cities"][0]["hidden"])
+    return url

@@ -26,7 +26,7 @@ from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
 from monitor.topics import store_inputs
 
-__all__ = ["stores", "flush_idle", "RULES"]
+__all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]
 
 log = get_logger("monitor.agents.stores")
 RULES = OrderRules.from_settings(settings)
@@ -224,3 +224,31 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         rt.held.append(event)
         if _releasing or len(rt.held) >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
             await _flush(rt)
+
+
+# --- read-only access for the web layer (monitor/web): never called from the stream ---
+
+
+def snapshot(store_id: str, city: str) -> StoreState | None:
+    """The state of a store held by this worker (the cached one when loaded), or None. Do not modify it."""
+    key = store_key(store_id, city)
+    if not _rebuild_needed:
+        for rt in _runtimes.values():
+            state = rt.cache.get(key)
+            if state is not None:
+                return state
+    raw = store_table.get(key)
+    return StoreState.from_bytes(raw) if raw is not None else None
+
+
+def snapshots() -> list[StoreState]:
+    """Every store state held by this worker (the caches are complete once loaded). Do not modify them."""
+    if not _rebuild_needed:
+        return [state for rt in list(_runtimes.values()) for state in list(rt.cache.values())]
+    return [StoreState.from_bytes(raw) for raw in list(store_table.values()) if raw is not None]
+
+
+def partition_clock_ms(partition: int) -> int | None:
+    """The event-time clock of a store partition on this worker, if it runs here."""
+    rt = None if _rebuild_needed else _runtimes.get(partition)
+    return rt.clock.now_ms if rt is not None and rt.clock.now_ms > 0 else None
