@@ -55,7 +55,8 @@ def create_app(settings: Settings) -> MonitorApp:
         web_host=settings.web_host,
         web_port=settings.web_port,
         producer_acks=-1,
-        producer_linger_ms=5,
+        producer_linger=0.005,
+        producer_max_batch_size=256 * 1024,  # changelog values of busy stores are kilobytes: fewer, larger requests
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         autodiscover=False,
