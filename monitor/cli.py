@@ -88,7 +88,8 @@ def cmd_topics_create(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(_settings(), keep=args.keep, port=args.port, lang=args.lang)
+    return run_demo(_settings(), keep=args.keep, port=args.port, lang=args.lang, bootstrap=args.bootstrap,
+                    seed=args.seed)
 
 
 def cmd_store_restore(args: argparse.Namespace) -> int:
@@ -290,10 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     t = _add(tsub, "create", cmd_topics_create, "create missing topics with the configured partition count")
     t.add_argument("--broker-timeout", type=float, default=30.0, help="seconds to wait for Kafka")
 
-    d = _add(sub, "demo", cmd_demo, "start a local broker and a worker, feed a demo stream, show what happened")
+    d = _add(sub, "demo", cmd_demo, "replay a generated marketplace day through a local broker, a worker and a "
+             "dispatcher; show what happened and the score")
     d.add_argument("--keep", action="store_true", help="leave broker and worker running afterwards")
     d.add_argument("--port", type=int, default=0, help="broker port (default: any free port)")
     d.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the delivered messages")
+    d.add_argument("--bootstrap", help="use this running Kafka instead of starting a local one")
+    d.add_argument("--seed", type=int, default=1, help="seed of the generated day")
 
     store = sub.add_parser("store", help="act on a store")
     stsub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)

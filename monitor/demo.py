@@ -1,11 +1,13 @@
-"""`monitor demo`: a local broker, a worker and a small marketplace story, then what the monitor made of it."""
+"""`monitor demo`: a generated marketplace day replayed through a local broker, a worker and a dispatcher, scored."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,207 +15,220 @@ from typing import Any
 import orjson
 
 from monitor import localkafka
+from monitor.demo_day import build_day, demo_config, shift_to_ms_for, shift_truth
+from monitor.demo_report import (
+    alert_lines,
+    dead_letter_lines,
+    hide_lines,
+    incident_lines,
+    message_lines,
+    score_lines,
+)
 from monitor.settings import Settings
 
-__all__ = ["run_demo", "demo_story"]
+__all__ = ["run_demo"]
 
-# The dispatcher of the demo delivers to the log channel, grouping per store for a second.
+# The demo's dispatcher delivers everything to the log channel: one message per alert kind and city every few
+# seconds at most, and no rate limit to speak of (a whole day arrives in seconds).
 DEMO_DISPATCH = """
 default_receivers = ["on-call"]
 
 [receivers.on-call]
 type = "log"
 language = "{lang}"
+rate_limit_per_min = 6000
 
 [[routes]]
 matchers = {{ kind = "~.+" }}
 receivers = ["on-call"]
-group_wait_ms = 1500
-group_by = ["kind", "city", "store_id"]
+group_wait_ms = 2000
+group_interval_ms = 5000
+group_by = ["kind", "city"]
 """
+_ROLES = ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS", "SILENCES")
 
 
-def _order(order_id: str, store: str, city: str, status: str, at: datetime, promised: datetime,
-           seq: int) -> tuple[str, str, dict[str, Any]]:
-    return ("order-status", order_id, {
-        "event_id": f"{order_id}-{seq}-{status}", "order_id": order_id, "store_id": store, "city": city,
-        "status": status, "promised_at": promised.isoformat(), "occurred_at": at.isoformat(),
-    })
+def _say(text: str = "", lines: Sequence[str] = (), indent: str = "    ") -> None:
+    if text:
+        print(text, flush=True)
+    for line in lines:
+        print(indent + line, flush=True)
 
 
-def demo_story(now: datetime) -> list[tuple[str, str, Any]]:
-    """(topic role, key, value) in order: a healthy store, a failing store, a review and a broken message."""
-    events: list[tuple[str, str, Any]] = []
-    start = now - timedelta(hours=5)
-    # Tsvetochki (Moscow) delivers on time.
-    for i in range(3):
-        oid = f"demo-ok-{i}"
-        created = start + timedelta(minutes=10 * i)
-        promised = created + timedelta(hours=3)
-        for seq, (status, offset_min) in enumerate(
-            [("created", 0), ("accepted", 4), ("assembled", 40), ("in_delivery", 70), ("delivered", 130)]
-        ):
-            events.append(_order(oid, "tsvetochki", "Moscow", status, created + timedelta(minutes=offset_min),
-                                 promised, seq))
-    # Rozy-Express (Moscow) takes orders and then stops delivering: 6 orders are past their deadline and
-    # 3 fresh ones are not in delivery with less than an hour to go (5 late + 3 at risk hides a store).
-    for i in range(9):
-        oid = f"demo-late-{i}"
-        created = start + timedelta(minutes=5 * i) if i < 6 else now - timedelta(minutes=12 - i)
-        promised = created + timedelta(hours=2) if i < 6 else now + timedelta(minutes=50)
-        events.append(_order(oid, "rozy-express", "Moscow", "created", created, promised, 0))
-        events.append(_order(oid, "rozy-express", "Moscow", "accepted", created + timedelta(minutes=3),
-                             promised, 1))
-    events.append(("reviews", "demo-review-1", {
-        "review_id": "demo-review-1", "order_id": "demo-ok-0", "store_id": "tsvetochki", "city": "Moscow",
-        "rating": 5, "text": "Beautiful roses, on time", "created_at": (now - timedelta(hours=1)).isoformat(),
-    }))
-    # Lilia (Kazan): 25 reviews this week, 3 of them 1-star: 12% negative, above the 2% level.
-    for i in range(25):
-        bad = i % 8 == 3
-        events.append(("reviews", f"demo-lilia-{i}", {
-            "review_id": f"demo-lilia-{i}", "order_id": f"demo-lilia-order-{i}", "store_id": "lilia",
-            "city": "Kazan", "rating": 1 if bad else 5,
-            "text": "Курьер опоздал на три часа, цветы завяли" if bad else "Спасибо, всё отлично!",
-            "created_at": (now - timedelta(days=7) + timedelta(hours=6 * i)).isoformat(),
-        }))
-    events.append(("order-status", "demo-broken", b'{"order_id": "demo-broken", "status": '))
-    return events
-
-
-def _topic_for(settings: Settings, role: str) -> str:
-    return {"order-status": settings.topic_order_status, "reviews": settings.topic_reviews}[role]
-
-
-def _print_outputs(settings: Settings) -> None:
-    """Print the output topics: visibility changes, then alerts by severity, then dead letters."""
-    from kafka import KafkaConsumer
-
-    topics = [settings.topic_store_visibility, settings.topic_alerts, settings.topic_dead_letters]
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
-    got: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
-    try:
-        for m in consumer:
-            got[m.topic].append(orjson.loads(m.value))
-    finally:
-        consumer.close()
-    for v in got[settings.topic_store_visibility]:
-        print(f"  store-visibility  {v['action'].upper()} {v['store_id']} ({v['city']}): {v['reason']}, "
-              f"{v.get('late')} late + {v.get('at_risk')} at risk")
-    rank = {"critical": 0, "warning": 1, "info": 2}
-    for a in sorted(got[settings.topic_alerts], key=lambda a: (rank[a["severity"]], a["kind"], a["at"])):
-        print(f"  alerts            {a['severity']:8} {a['kind']:17} {a['summary']}")
-    for d in got[settings.topic_dead_letters]:
-        print(f"  dead-letters      {d['error']}")
-
-
-def run_demo(settings: Settings, *, keep: bool = False, port: int = 0, lang: str = "en") -> int:
-    """Start broker, worker and dispatcher, feed the story, print the decisions, outputs and messages."""
-    from kafka import KafkaProducer
-
-    demo_dir = settings.data_dir / "demo"
-    demo_dir.mkdir(parents=True, exist_ok=True)
-    print(f"1/5 starting Kafka {localkafka.KAFKA_VERSION} (KRaft, 127.0.0.1) in {settings.data_dir / 'kafka'} ...")
-    kafka_dir = settings.data_dir / "kafka"
-    we_started_kafka = localkafka.status(kafka_dir) is None
-    info = localkafka.start(kafka_dir, port=port)
-    print(f"    bootstrap servers: {info.bootstrap}")
-    run_id = datetime.now(UTC).strftime("%H%M%S")
-    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": info.bootstrap, "MONITOR_LOG_FORMAT": "json",
-           "MONITOR_DATA_DIR": str(demo_dir / run_id), "MONITOR_APP_ID": f"quality-monitor-demo-{run_id}"}
-    dispatch_toml = demo_dir / f"dispatch-{run_id}.toml"
+def _demo_env(settings: Settings, bootstrap: str, run_dir: Path, run_id: str, lang: str) -> dict[str, str]:
+    """Environment of the demo's worker and dispatcher: own app id, data dir and topics for this run."""
+    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONITOR_LOG_FORMAT": "json",
+           "MONITOR_DATA_DIR": str(run_dir / "data"), "MONITOR_APP_ID": f"quality-monitor-demo-{run_id}",
+           "MONITOR_WEB_ENABLED": "false"}
+    dispatch_toml = run_dir / "dispatch.toml"
     dispatch_toml.write_text(DEMO_DISPATCH.format(lang=lang))
     env["MONITOR_DISPATCH_CONFIG"] = str(dispatch_toml)
-    for role in ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS",
-                 "SILENCES"):
-        default = getattr(settings, f"topic_{role.lower()}")
-        env[f"MONITOR_TOPIC_{role}"] = f"{default}-demo-{run_id}"
-    settings = Settings.load(environ=env)
-    log_path = demo_dir / f"worker-{run_id}.log"
-    dispatch_log = demo_dir / f"dispatcher-{run_id}.log"
-    print(f"2/5 starting a monitor worker and an alert dispatcher (logs: {log_path}, {dispatch_log}) ...")
+    for role in _ROLES:
+        env[f"MONITOR_TOPIC_{role}"] = f"{getattr(settings, f'topic_{role.lower()}')}-demo-{run_id}"
+    return env
+
+
+def _spawn(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A monitor subprocess in its own session, so Ctrl-C reaches only the demo, which stops it in order."""
     with open(log_path, "wb") as log_file:
-        worker = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env,
-                                  stdout=log_file, stderr=subprocess.STDOUT)
-    with open(dispatch_log, "wb") as log_file:
-        dispatcher = subprocess.Popen([sys.executable, "-m", "monitor.cli", "dispatcher"], env=env,
-                                      stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        story = demo_story(datetime.now(UTC))
-        print(f"3/5 sending {len(story)} demo events (a healthy store, a store that stops delivering, a store "
-              "with bad reviews, one broken message) ...")
-        producer = KafkaProducer(bootstrap_servers=info.bootstrap, acks="all")
-        for role, key, value in story:
-            raw = value if isinstance(value, bytes) else orjson.dumps(value)
-            producer.send(_topic_for(settings, role), key=key.encode(), value=raw)
-        producer.flush()
-        producer.close()
-        _wait_quiet(log_path, worker, timeout_s=60)
-        print("4/5 what the worker decided (one log line per decision; counts by decision):")
-        for line in _decisions(log_path):
-            print("  " + line)
-        print("    and what it published:")
-        _print_outputs(settings)
-        _wait_quiet(dispatch_log, dispatcher, timeout_s=30, quiet_s=3.0)
-        print("5/5 messages the dispatcher delivered to the on-call log channel:")
-        for text in _notifications(dispatch_log):
-            print("  " + text.replace("\n", "\n  ") + "\n")
-    finally:
-        if keep:
-            print(f"worker (pid {worker.pid}), dispatcher (pid {dispatcher.pid}) and Kafka ({info.bootstrap}) "
-                  "keep running; stop them with `kill` and `monitor kafka stop`")
-        else:
-            for proc in (dispatcher, worker):
-                proc.terminate()
-                proc.wait(30)
-            print("stopped the worker and the dispatcher")
-            if we_started_kafka:
-                localkafka.stop(kafka_dir)
-                print("stopped Kafka")
-    return 0
+        return subprocess.Popen([sys.executable, "-m", "monitor.cli", command], env=env, stdout=log_file,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def _log_lines(log_path: Path) -> list[dict[str, Any]]:
+def _wait_until_committed(bootstrap: str, group: str, targets: Mapping[tuple[str, int], int],
+                          procs: Sequence[subprocess.Popen[bytes]], *, label: str, timeout_s: float) -> float:
+    """Wait until ``group`` has committed every partition up to ``targets``, printing progress to stderr."""
+    from kafka.errors import KafkaError
+
+    from monitor.replay.lag import committed_offsets, remaining
+
+    start = time.monotonic()
+    total = sum(targets.values())
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a demo process exited with {proc.returncode}; see its log")
+        try:
+            left = remaining(targets, committed_offsets(bootstrap, group))
+        except KafkaError:
+            left = total  # the group is still forming
+        end = "\n" if left == 0 or not sys.stderr.isatty() else "\r"
+        print(f"    {label}: {total - left:,} of {total:,} ({time.monotonic() - start:.0f}s)", end=end,
+              file=sys.stderr, flush=True)
+        if left == 0:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"{label}: not done within {timeout_s:.0f}s")
+        time.sleep(1.0)
+
+
+def _read_topics(bootstrap: str, topics: Sequence[str], out: Path) -> dict[str, list[dict[str, Any]]]:
+    """Dump ``topics`` to ``out`` with the replay toolkit and return their values by topic."""
+    from monitor.replay.dump import dump_topics
+    from monitor.replay.jsonl import read_records
+
+    dump_topics(bootstrap, topics, out, progress=False)
+    got: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
+    for rec in read_records(out):
+        if isinstance(rec.get("value"), dict):
+            got[rec["topic"]].append(rec["value"])
+    return got
+
+
+def _notifications(log_path: Path) -> list[dict[str, Any]]:
     out = []
     for raw in log_path.read_bytes().splitlines():
         try:
             line = orjson.loads(raw)
         except orjson.JSONDecodeError:
             continue
-        if isinstance(line, dict):
+        if isinstance(line, dict) and line.get("event") == "alert_notification":
             out.append(line)
     return out
 
 
-def _decisions(log_path: Path) -> list[str]:
-    """The worker's decisions counted by kind, plus its warnings (dead letters)."""
-    counts: dict[str, int] = {}
-    out = []
-    for line in _log_lines(log_path):
-        if line.get("event") == "decision":
-            name = f"{line.get('decision')} -> {line.get('output')}"
-            counts[name] = counts.get(name, 0) + 1
-        elif line.get("level") in ("warning", "error") and str(line.get("logger", "")).startswith("monitor."):
-            out.append(f"{line['level']:7} {line['event']}: {line.get('reason', '')}")
-    return [f"{n:3} x {name}" for name, n in sorted(counts.items())] + out
+def _stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-def _notifications(log_path: Path) -> list[str]:
-    return [f"{line.get('title', '')}\n{line.get('text', '')}" for line in _log_lines(log_path)
-            if line.get("event") == "alert_notification"]
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
-def _wait_quiet(log_path: Path, worker: subprocess.Popen[bytes], *, timeout_s: float, quiet_s: float = 4.0) -> None:
-    """Wait until the worker has logged something and then stayed quiet for ``quiet_s``."""
-    deadline = time.monotonic() + timeout_s
-    last_size, last_change = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise RuntimeError(f"the worker exited ({worker.returncode}); see {log_path}")
-        size = log_path.stat().st_size
-        if size != last_size:
-            last_size, last_change = size, time.monotonic()
-        elif size > 0 and time.monotonic() - last_change > quiet_s:
-            return
-        time.sleep(0.5)
+def run_demo(settings: Settings, *, keep: bool = False, port: int = 0, lang: str = "en",
+             bootstrap: str | None = None, seed: int = 1) -> int:
+    """Start a broker (unless ``bootstrap`` is given), a worker and a dispatcher; replay a generated day as fast
+    as possible, moved to end now; print the decisions, the delivered messages and the score; clean up."""
+    from monitor.replay.lag import end_offsets
+    from monitor.replay.replay import replay_file
+    from monitor.replay.score import score
+    from monitor.topicnames import internal_topic_names
+
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = (settings.data_dir / "demo" / run_id).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    kafka_dir = settings.data_dir / "kafka"
+    stop_kafka = False
+    procs: list[subprocess.Popen[bytes]] = []
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if bootstrap is None:
+            _say(f"1/6 Starting Kafka {localkafka.KAFKA_VERSION} (KRaft, 127.0.0.1; data in {kafka_dir}) ...")
+            stop_kafka = localkafka.status(kafka_dir) is None
+            bootstrap = localkafka.start(kafka_dir, port=port).bootstrap
+        else:
+            _say(f"1/6 Using the Kafka broker at {bootstrap}")
+        env = _demo_env(settings, bootstrap, run_dir, run_id, lang)
+        settings = Settings.load(environ=env)
+        _say(f"2/6 Starting a monitor worker (decides) and an alert dispatcher (delivers); logs in {run_dir}")
+        procs = [_spawn("dispatcher", env, run_dir / "dispatcher.log"), _spawn("worker", env, run_dir / "worker.log")]
+
+        day = build_day(demo_config(seed=seed))
+        now_ms = int(time.time()) // 60 * 60_000  # whole minutes: the moved times stay readable
+        now = datetime.fromtimestamp(now_ms / 1000, UTC)
+        shift_to_ms = shift_to_ms_for(day, now_ms)
+        truth = shift_truth(day.truth, timedelta(milliseconds=now_ms - day.end_ms))
+        data = run_dir / "day.jsonl"
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in day.records))
+        data.with_suffix(".truth.json").write_bytes(orjson.dumps(day.truth, option=orjson.OPT_INDENT_2))
+        _say(f"3/6 Generated one marketplace day (seed {seed}): {day.orders:,} orders at {day.stores} stores in "
+             f"{len(day.config.cities)} cities, {len(day.records):,} order-status and review messages, one of "
+             "them deliberately broken. Moved to end now, it has these injected incidents:",
+             incident_lines(truth, now))
+
+        _say("4/6 Replaying the day as fast as possible with the replay toolkit (`monitor replay`) ...")
+        topic_map = {"order-status": settings.topic_order_status, "reviews": settings.topic_reviews}
+        replay_file(bootstrap, data, shift_to_ms=shift_to_ms, topic_map=topic_map)
+        # Everything replayed is read, then everything it was repartitioned into (not the heartbeats after).
+        took = _wait_until_committed(bootstrap, settings.app_id, end_offsets(bootstrap, list(topic_map.values())),
+                                     procs, label="worker read input messages", timeout_s=300)
+        took += _wait_until_committed(bootstrap, settings.app_id,
+                                      end_offsets(bootstrap, internal_topic_names(settings.app_id)), procs,
+                                      label="worker applied repartitioned messages to its state", timeout_s=300)
+        _say(f"    the worker caught up {took:.0f}s after the replay")
+
+        out = _read_topics(bootstrap, [settings.topic_store_visibility, settings.topic_alerts,
+                                       settings.topic_dead_letters], run_dir / "out.jsonl")
+        visibility, alerts = out[settings.topic_store_visibility], out[settings.topic_alerts]
+        _say("5/6 What the monitor published:")
+        _say("  store-visibility: stores hidden from customers, with the reason and the evidence",
+             hide_lines(visibility, now) or ["(none)"])
+        _say("  alerts: counted by kind", alert_lines(alerts))
+        _say("  dead-letters: input the worker could not use (it kept going)",
+             dead_letter_lines(out[settings.topic_dead_letters]) or ["(none)"])
+
+        _wait_until_committed(bootstrap, f"{settings.app_id}-dispatcher",
+                              end_offsets(bootstrap, [settings.topic_alerts]), procs,
+                              label="dispatcher settled alerts", timeout_s=120)
+        _say("6/6 What the dispatcher delivered to the on-call log channel:",
+             message_lines(_notifications(run_dir / "dispatcher.log")))
+
+        result = score(truth, visibility, alerts)
+        _say("\nScore against the generator's ground truth (`monitor score`):", score_lines(result))
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted: cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave processes behind
+        try:
+            if keep:
+                pids = ", ".join(str(p.pid) for p in procs)
+                print(f"dispatcher and worker (pids {pids}) and Kafka ({bootstrap}) keep running; stop them with "
+                      "`kill` and `monitor kafka stop`")
+            else:
+                _stop(procs)
+                if stop_kafka:
+                    localkafka.stop(kafka_dir)
+                print(f"stopped the worker and the dispatcher{' and Kafka' if stop_kafka else ''}")
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, previous_term)

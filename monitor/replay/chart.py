@@ -1,11 +1,11 @@
-"""A PNG chart of a load test: latency distribution of the probes and consumer lag over time."""
+"""PNG charts: a load test (probe latency, consumer lag) and a long replay (worker memory, state size)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_chart"]
+__all__ = ["write_chart", "write_resource_chart"]
 
 
 def write_chart(result: Any, path: str | Path) -> None:
@@ -31,6 +31,31 @@ def write_chart(result: Any, path: str | Path) -> None:
     ax2.set_xlabel("seconds")
     ax2.set_ylabel("consumer lag (messages)")
     ax2.set_title("lag of the worker's group")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_resource_chart(samples: list[dict[str, Any]], path: str | Path, title: str) -> None:
+    """Two panels over event-days replayed: worker RSS (current and peak) and state size on disk."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [s["event_day"] for s in samples]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.plot(days, [s["rss_mb"] for s in samples], marker=".", label="RSS")
+    ax1.plot(days, [s["peak_rss_mb"] for s in samples], linestyle="--", label="peak RSS")
+    ax1.set_xlabel("event-days applied")
+    ax1.set_ylabel("MiB")
+    ax1.set_title("worker memory")
+    ax1.legend()
+    ax2.plot(days, [s["state_mb"] for s in samples], marker=".", color="#55A868")
+    ax2.set_xlabel("event-days applied")
+    ax2.set_ylabel("MiB")
+    ax2.set_title("state on disk (RocksDB)")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -77,7 +77,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from monitor.replay.generate import TrafficConfig, generate, write_jsonl, write_truth
+    from monitor.replay.generate import TrafficConfig, write_traffic, write_truth
     from monitor.replay.progress import Progress
 
     start = _iso_ms(args.start, "--start")
@@ -89,21 +89,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                incidents=() if args.no_incidents else None)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    traffic = generate(config)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    bar = Progress(f"write {out.name}", total=len(traffic.records))
-
-    def counted(records):  # type: ignore[no-untyped-def]
-        for r in records:
-            bar.add()
-            yield r
-
-    n = write_jsonl(out, counted(traffic.records))
+    bar = Progress(f"write {out.name}")
+    n, truth = write_traffic(config, out, on_record=lambda _: bar.add())
     bar.done()
-    truth = out.with_suffix(".truth.json")
-    write_truth(truth, traffic.truth)
-    print(f"wrote {n} records to {out} and {len(traffic.truth)} injected incidents to {truth}")
+    truth_path = out.with_suffix(".truth.json")
+    write_truth(truth_path, truth)
+    print(f"wrote {n} records to {out} and {len(truth)} injected incidents to {truth_path}")
     return 0
 
 

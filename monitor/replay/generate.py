@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -44,6 +44,7 @@ __all__ = [
     "generate",
     "iter_records",
     "write_jsonl",
+    "write_traffic",
     "write_truth",
 ]
 
@@ -266,6 +267,22 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
             fh.write(orjson.dumps(record) + b"\n")
             n += 1
     return n
+
+
+def write_traffic(config: TrafficConfig, path: str | Path,
+                  on_record: Callable[[dict[str, Any]], None] | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """Stream the records of ``config`` to a JSONL file without holding them (memory bounded by about a day of
+    traffic); return how many were written and the truth. ``on_record`` sees each record (progress)."""
+    sim = _prepare(config)
+
+    def tapped() -> Iterator[dict[str, Any]]:
+        for record in sim.run():
+            if on_record is not None:
+                on_record(record)
+            yield record
+
+    n = write_jsonl(path, tapped())
+    return n, sim.truth()
 
 
 def write_truth(path: str | Path, truth: list[dict[str, Any]]) -> None:

@@ -1,31 +1,46 @@
-"""Consumer lag of a group over some topics, read with the admin API (for load tests and benchmarks)."""
+"""Consumer progress of a group over some topics, read with the admin API (for the demo, load tests, benchmarks)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-__all__ = ["group_lag", "wait_for_zero_lag"]
+__all__ = ["end_offsets", "committed_offsets", "remaining", "group_lag", "wait_for_zero_lag"]
+
+Offsets = dict[tuple[str, int], int]  # (topic, partition) -> offset
+
+
+def end_offsets(bootstrap: str, topics: Sequence[str]) -> Offsets:
+    """The current end offset of every partition of ``topics`` (a missing topic has none)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        return {(tp.topic, tp.partition): offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def committed_offsets(bootstrap: str, group: str) -> Offsets:
+    """The offsets ``group`` has committed (the next message it will read), by topic and partition."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="monitor-lag")
+    try:
+        committed = admin.list_group_offsets(group).get(group, {})
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+    finally:
+        admin.close()
+
+
+def remaining(targets: Mapping[tuple[str, int], int], committed: Mapping[tuple[str, int], int]) -> int:
+    """Messages below ``targets`` not committed yet (a partition never committed counts from 0)."""
+    return sum(max(0, end - committed.get(tp, 0)) for tp, end in targets.items())
 
 
 def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> int:
     """Messages of ``topics`` not yet committed by ``group`` (a partition never committed counts whole)."""
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="monitor-lag")
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    try:
-        committed = admin.list_group_offsets(group).get(group, {})
-        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        end = consumer.end_offsets(tps)
-        lag = 0
-        for tp in tps:
-            meta = committed.get(tp)
-            done = meta.offset if meta is not None and meta.offset >= 0 else 0
-            lag += max(0, end[tp] - done)
-        return lag
-    finally:
-        admin.close()
-        consumer.close()
+    return remaining(end_offsets(bootstrap, topics), committed_offsets(bootstrap, group))
 
 
 def wait_for_zero_lag(bootstrap: str, group: str, topics: Sequence[str], *, timeout_s: float,

@@ -13,6 +13,8 @@ __all__ = [
     "late_since_ms",
     "status_at",
     "is_late",
+    "handed_over_in_time",
+    "is_store_late",
     "at_risk_reason",
     "change_points",
     "forget_at_ms",
@@ -123,6 +125,22 @@ def is_late(f: OrderFacts, t_ms: int, window_ms: int) -> bool:
     if since is None or t_ms < since or t_ms >= f.promised_ms + window_ms:
         return False
     return not (f.cancelled_ms is not None and f.cancelled_ms <= t_ms)
+
+
+def handed_over_in_time(f: OrderFacts, dispatch_lead_ms: int) -> bool:
+    """The store handed the order to the courier (in delivery) at or before its dispatch deadline, the moment
+    ``at_risk_reason`` would call it NOT_DISPATCHED."""
+    return f.dispatched_ms is not None and f.dispatched_ms <= f.promised_ms - dispatch_lead_ms
+
+
+def is_store_late(f: OrderFacts, t_ms: int, window_ms: int, dispatch_lead_ms: int) -> bool:
+    """Late at ``t_ms`` by the store's fault: late, and not handed to the courier by the dispatch deadline.
+
+    An order the store handed over in time and the courier delivered late is the courier's lateness: the
+    customer still gets an ``order_late``, but it should not count towards hiding the store (a city with slow
+    couriers would otherwise hide its punctual stores); it belongs to a city-level lateness count.
+    """
+    return is_late(f, t_ms, window_ms) and not handed_over_in_time(f, dispatch_lead_ms)
 
 
 def at_risk_reason(f: OrderFacts, t_ms: int, accept_timeout_ms: int, dispatch_lead_ms: int) -> str | None:

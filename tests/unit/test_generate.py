@@ -19,6 +19,7 @@ from monitor.replay.generate import (
     generate,
     iter_records,
     write_jsonl,
+    write_traffic,
     write_truth,
 )
 
@@ -78,6 +79,30 @@ class TestReproducibility:
     def test_iter_records_streams_the_same_records(self, traffic: Traffic) -> None:
         """The streaming generator yields exactly the records of generate(), in the same order."""
         assert list(iter_records(SMALL)) == traffic.records
+
+    def test_write_traffic_streams_the_same_records_and_truth(self, traffic: Traffic, tmp_path) -> None:
+        """Writing JSONL as it generates gives the lines and the truth of generate()."""
+        seen: list[dict[str, Any]] = []
+        n, truth = write_traffic(SMALL, tmp_path / "t.jsonl", on_record=seen.append)
+        assert n == len(traffic.records) == len(seen)
+        assert [orjson.loads(line) for line in (tmp_path / "t.jsonl").read_bytes().splitlines()] == traffic.records
+        assert truth == traffic.truth
+
+    def test_streaming_memory_does_not_grow_with_days(self) -> None:
+        """Memory held while streaming 24 days is about that of 3 days: records leave as their day is final."""
+        import tracemalloc
+
+        def peak_kib(days: int) -> float:
+            config = TrafficConfig(start=START, days=days, stores=100, orders_per_day=300)
+            tracemalloc.start()
+            for _ in iter_records(config):
+                pass
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            return peak / 1024
+
+        short, long = peak_kib(3), peak_kib(24)
+        assert long < 1.5 * short, (short, long)
 
 
 class TestContracts:

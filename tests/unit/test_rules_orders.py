@@ -13,7 +13,9 @@ from monitor.rules.orders import (
     apply_status,
     at_risk_reason,
     evaluate_store,
+    handed_over_in_time,
     is_late,
+    is_store_late,
     status_at,
 )
 from monitor.rules.stores import OrderRules, advance, apply_order_event, counts_at, next_due_ms, restore
@@ -65,6 +67,30 @@ class TestClassification:
     def test_at_risk_reason(self, events, t, reason) -> None:
         """At risk: not accepted within 15 min, or not in delivery 60 min before the deadline."""
         assert at_risk_reason(facts(*events), t, 15 * MIN, 60 * MIN) == reason
+
+    @pytest.mark.parametrize(
+        ("events", "t", "handed", "store_late"),
+        [
+            # in delivery 2 h before a 3 h deadline, delivered 1 h late: the courier's lateness
+            ([("created", T0), ("in_delivery", T0 + H), ("delivered", T0 + 4 * H)], T0 + 5 * H, True, False),
+            # in delivery exactly at the dispatch deadline (60 min before): still in time
+            ([("created", T0), ("in_delivery", T0 + 2 * H), ("delivered", T0 + 4 * H)], T0 + 5 * H, True, False),
+            # one minute after the dispatch deadline: the store's lateness
+            ([("created", T0), ("in_delivery", T0 + 2 * H + MIN), ("delivered", T0 + 4 * H)], T0 + 5 * H, False,
+             True),
+            # never handed over and past the deadline: the store's
+            ([("created", T0), ("accepted", T0 + MIN)], T0 + 4 * H, False, True),
+            # handed over in time and delivered in time: nobody's
+            ([("created", T0), ("in_delivery", T0 + H), ("delivered", T0 + 2 * H)], T0 + 5 * H, True, False),
+            # handed over in time, still with the courier at the deadline: the courier's
+            ([("created", T0), ("in_delivery", T0 + H)], T0 + 3 * H, True, False),
+        ],
+    )
+    def test_only_the_stores_lateness_counts_against_it(self, events, t, handed, store_late) -> None:
+        """An order handed to the courier by the dispatch deadline and delivered late is not the store's."""
+        f = facts(*events)
+        assert handed_over_in_time(f, 60 * MIN) is handed
+        assert is_store_late(f, t, 24 * H, 60 * MIN) is store_late
 
     def test_status_never_moves_back(self) -> None:
         """An accepted event after delivery leaves the order delivered; duplicates change nothing."""
