@@ -72,7 +72,9 @@ def _store_hidden(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]
 
 _WHY = {"NOT_ACCEPTED": ("ещё не принят", "not accepted yet"),
         "NOT_DISPATCHED": ("ещё не передан в доставку", "not in delivery yet"),
-        "DEADLINE_PASSED": ("срок доставки прошёл", "promised time has passed")}
+        "DEADLINE_PASSED": ("срок доставки прошёл", "promised time has passed"),
+        "HANDED_OVER_IN_TIME": ("магазин передал курьеру вовремя, опаздывает доставка",
+                                "the store handed it to the courier in time; the delivery is late")}
 
 
 def _order(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]:

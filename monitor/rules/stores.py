@@ -26,7 +26,9 @@ from monitor.rules.orders import (
     change_points,
     evaluate_store,
     forget_at_ms,
+    handed_over_in_time,
     is_late,
+    is_store_late,
     late_since_ms,
     status_at,
 )
@@ -138,7 +140,7 @@ def counts_at(state: StoreState, t_ms: int, rules: OrderRules) -> tuple[list[str
     for oid, f in state.orders.items():
         if oid in state.excluded:
             continue
-        if is_late(f, t_ms, rules.late_window_ms):
+        if is_store_late(f, t_ms, rules.late_window_ms, lead):  # a courier's lateness does not count here
             late.append(oid)
         elif at_risk_reason(f, t_ms, rules.accept_timeout_ms, lead):
             at_risk.append(oid)
@@ -179,11 +181,13 @@ def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
                 continue
             if flag == F_PROMISE_CHECKED:
                 if late_since_ms(f) == t:
-                    worse = True
+                    courier = handed_over_in_time(f, lead)  # handed over in time: the courier is late
+                    worse = worse or not courier
                     _count(state, t, 2)
                     if not f.flags & F_LATE_ALERTED:
                         f.flags |= F_LATE_ALERTED
-                        out.append(_order_alert(state, oid, "order_late", None, t))
+                        out.append(_order_alert(state, oid, "order_late", "HANDED_OVER_IN_TIME" if courier
+                                                else None, t))
             else:
                 reason = at_risk_reason(f, t, rules.accept_timeout_ms, lead)
                 if reason:
@@ -264,7 +268,8 @@ def _restore(state: StoreState, at_ms: int, rules: OrderRules, *, by: str | None
 def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: int) -> Emit:
     f = state.orders[oid]
     what = "is late" if kind == "order_late" else "is at risk of being late"
-    why = {"NOT_ACCEPTED": " (not accepted yet)", "NOT_DISPATCHED": " (not in delivery yet)"}.get(reason or "", "")
+    why = {"NOT_ACCEPTED": " (not accepted yet)", "NOT_DISPATCHED": " (not in delivery yet)",
+           "HANDED_OVER_IN_TIME": " (handed to the courier in time)"}.get(reason or "", "")
     alert = Alert(
         alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="firing",
         store_id=state.store_id, city=state.city,

@@ -296,3 +296,23 @@ class TestStoreModel:
         assert counts_at(s, T0 + 4 * H, RULES) == (["o-1"], [])
         advance(s, T0 + 2 * H + 24 * H, RULES)
         assert (list(s.orders), list(s.done)) == ([], ["o-1"])
+
+    def test_orders_the_courier_made_late_do_not_hide_the_store(self) -> None:
+        """8 orders handed to the courier before the dispatch deadline and delivered late: each gets an
+        order_late naming the courier, and the store stays visible; 8 the store itself held back hide it."""
+        def late_store(dispatched_before_deadline_min: int) -> tuple[list, StoreState]:
+            s = StoreState("s-1", "Moscow")
+            for i in range(8):
+                oid, promised = f"o-{i}", T0 + 3 * H
+                apply_order_event(s, oid, "created", T0 + i * MIN, promised, RULES)
+                apply_order_event(s, oid, "accepted", T0 + i * MIN + MIN, promised, RULES)
+                apply_order_event(s, oid, "in_delivery", promised - dispatched_before_deadline_min * MIN, promised,
+                                  RULES)
+            return advance(s, T0 + 5 * H, RULES), s
+
+        out, s = late_store(90)  # handed over 90 min before the deadline (the dispatch lead is 60 min)
+        late = [e.value for e in out if e.topic == "alerts" and e.value.kind == "order_late"]
+        assert len(late) == 8 and {a.details["reason"] for a in late} == {"HANDED_OVER_IN_TIME"}
+        assert not s.hidden and not [e for e in out if e.topic == "store-visibility"]
+        out, s = late_store(10)  # handed over 10 min before the deadline: the store was late
+        assert s.hidden and [e.value.reason for e in out if e.topic == "store-visibility"] == ["HIDE_LATE"]
