@@ -229,6 +229,12 @@ class Settings:
     min_reviews: int = setting(20, "reviews needed in the window before a store alert can fire", _int(1))
     min_negative: int = setting(2, "negative reviews needed in the window before an alert can fire", _int(1))
     city_min_reviews: int = setting(50, "reviews needed in the window before a city alert can fire", _int(1))
+    city_lateness_window: timedelta = setting(parse_duration("3h"), "window of deliveries for the city courier "
+                                              "lateness alert", parse_duration)
+    city_lateness_share: float = setting(0.2, "share of deliveries handed over in time but late that fires "
+                                         "city_lateness (resolves below half of it)", _float(0.0, 1.0, open_lo=True))
+    city_lateness_min_late: int = setting(10, "courier-late deliveries in the window before city_lateness can "
+                                          "fire", _int(1))
     repeat_count: int = setting(3, "negativity incidents that make a store a repeat offender", _int(2))
     repeat_window: timedelta = setting(parse_duration("90d"), "window for counting repeat incidents",
                                        parse_duration)

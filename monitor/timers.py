@@ -22,6 +22,7 @@ class PartitionRuntime:
     dirty: set[bytes] = field(default_factory=set)  # keys changed since the last flush
     held: list[Any] = field(default_factory=list)  # events processed since the last flush, not acknowledged yet
     flushed_at: float = 0.0  # time.monotonic() of the last flush
+    deliveries: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (city, hour) -> [delivered, late]
     _heap: list[tuple[int, bytes]] = field(default_factory=list)
     _due: dict[bytes, int] = field(default_factory=dict)
 

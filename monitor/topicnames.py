@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "internal_topic_names"]
+__all__ = ["orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "deliveries_by_city_name",
+           "internal_topic_names"]
 
 
 def orders_by_store_name(app_id: str) -> str:
@@ -20,6 +21,12 @@ def reviews_by_city_name(app_id: str) -> str:
     return f"{app_id}-reviews-by-city"
 
 
+def deliveries_by_city_name(app_id: str) -> str:
+    """Delivered orders per (city, event hour), and how many the couriers made late, keyed by city."""
+    return f"{app_id}-deliveries-by-city"
+
+
 def internal_topic_names(app_id: str) -> list[str]:
     """Repartition topics the monitor creates for an app id."""
-    return [orders_by_store_name(app_id), reviews_by_store_name(app_id), reviews_by_city_name(app_id)]
+    return [orders_by_store_name(app_id), reviews_by_store_name(app_id), reviews_by_city_name(app_id),
+            deliveries_by_city_name(app_id)]

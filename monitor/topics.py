@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from monitor.app import app, settings
-from monitor.topicnames import orders_by_store_name, reviews_by_city_name, reviews_by_store_name
+from monitor.topicnames import (
+    deliveries_by_city_name,
+    orders_by_store_name,
+    reviews_by_city_name,
+    reviews_by_store_name,
+)
 
 __all__ = [
     "order_status",
@@ -13,6 +18,7 @@ __all__ = [
     "alerts",
     "dead_letters",
     "orders_by_store",
+    "deliveries_by_city",
     "store_inputs",
     "reviews_by_store",
     "reviews_by_city",
@@ -41,6 +47,8 @@ orders_by_store = _raw(orders_by_store_name(settings.app_id), settings.partition
 # internal: validated reviews by store, and counted reviews by city
 reviews_by_store = _raw(reviews_by_store_name(settings.app_id), settings.partitions)
 reviews_by_city = _raw(reviews_by_city_name(settings.app_id), settings.partitions)
+# internal: delivered orders per (city, hour) from the store agent, for the city courier lateness alert
+deliveries_by_city = _raw(deliveries_by_city_name(settings.app_id), settings.partitions)
 
 # what the store agent consumes: co-partitioned topics keyed by store_id
 store_inputs = app.topic(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from faust import streams as faust_streams
 
 from monitor.app import app, settings
@@ -20,11 +21,13 @@ from monitor.codec import DecodeError, decode_order_status, decode_store_command
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
 from monitor.publish import publish
+from monitor.rules.lateness import HOUR_MS
+from monitor.rules.orders import F_COUNTED_DELIVERED, courier_late
 from monitor.rules.stores import OrderRules, advance, apply_order_event, next_due_ms, restore
 from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
-from monitor.topics import store_inputs
+from monitor.topics import deliveries_by_city, store_inputs
 
 __all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]
 
@@ -103,7 +106,8 @@ async def _flush(rt: PartitionRuntime) -> None:
     """Write the partition's changed states to the table (RocksDB + changelog), then acknowledge their events.
 
     Faust commits an offset only once every event up to it is acknowledged, and flushes the producer (changelog
-    included) before committing: a committed offset therefore never runs ahead of the state written.
+    included) before committing: a committed offset therefore never runs ahead of the state written. Everything
+    up to taking the held events is synchronous, so no event can slip in between the write and its ack.
     """
     for key in rt.dirty:
         state = rt.cache.get(key)
@@ -115,7 +119,11 @@ async def _flush(rt: PartitionRuntime) -> None:
             store_table[key] = state.to_bytes()
     rt.dirty.clear()
     held, rt.held = rt.held, []
+    deliveries, rt.deliveries = rt.deliveries, {}
     rt.flushed_at = time.monotonic()
+    for (city, hour_ms), (delivered, late) in sorted(deliveries.items()):
+        await deliveries_by_city.send(key=city.encode(), value=orjson.dumps(
+            {"h": hour_ms, "d": delivered, "l": late, "t": rt.clock.now_ms}))
     for event in held:
         await _stream.ack(event)
 
@@ -168,11 +176,18 @@ async def _on_order(rt: PartitionRuntime, message: Any, raw: bytes, source: int,
     key = store_key(order.store_id, order.city)
     state = _load(rt, key) or StoreState(order.store_id, order.city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
+    before = state.orders.get(order.order_id)
+    counted = before is not None and before.flags & F_COUNTED_DELIVERED
     if not apply_order_event(state, order.order_id, order.status, at_ms,
                              int(order.promised_at.timestamp() * 1000), RULES):
         log.info("order_too_old", order_id=order.order_id, store_id=order.store_id, city=order.city,
                  partition=message.partition, offset=message.offset)
         return
+    after = state.orders.get(order.order_id)
+    if not counted and after is not None and after.flags & F_COUNTED_DELIVERED:  # delivered: count it for the city
+        row = rt.deliveries.setdefault((state.city, after.delivered_ms - after.delivered_ms % HOUR_MS), [0, 0])
+        row[0] += 1
+        row[1] += courier_late(after, RULES.lead_ms(state.city))
     await publish(advance(state, rt.clock.now_ms, RULES), message, log)
     _save(rt, key, state, message.partition)
 

@@ -127,6 +127,20 @@ def _repeat(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]:
             "Next: candidate for disconnection; escalate to partner management.")
 
 
+def _city_lateness(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]:
+    w, share, n, total, hours = _where(a, ru), _pct(d.get("share")), d.get("courier_late"), d.get("delivered"), \
+        d.get("window_hours")
+    if a.status == "resolved":
+        return ((f"Курьеры: {w} — снова в норме", f"опоздали по вине доставки {share} ({n} из {total}) за {hours} ч")
+                if ru else (f"Couriers back to normal: {w}", f"{share} ({n} of {total}) late in {hours} h"))
+    if ru:
+        return (f"Курьеры опаздывают: {w}", f"{n} из {total} доставок за {hours} ч ({share}) магазины передали "
+                "вовремя, а доставили поздно.\nЧто делать: свяжитесь со службой доставки; магазины не скрываются "
+                "из-за этих заказов.")
+    return (f"Couriers are late: {w}", f"{n} of {total} deliveries in {hours} h ({share}) were handed over in time "
+            "and arrived late.\nNext: contact the delivery service; stores are not hidden for these orders.")
+
+
 def _fallback(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]:
     return f"{a.kind}: {_where(a, ru)}", a.summary
 
@@ -134,6 +148,7 @@ def _fallback(a: AlertEvent, d: dict[str, Any], ru: bool) -> tuple[str, str]:
 _KINDS: dict[str, Callable[[AlertEvent, dict[str, Any], bool], tuple[str, str]]] = {
     "store_hidden": _store_hidden, "order_late": _order, "order_at_risk": _order, "negative_review": _review,
     "store_negativity": _negativity, "city_negativity": _negativity, "store_repeat_offender": _repeat,
+    "city_lateness": _city_lateness,
 }
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "late_since_ms",
     "status_at",
     "is_late",
+    "courier_late",
     "handed_over_in_time",
     "is_store_late",
     "at_risk_reason",
@@ -141,6 +142,11 @@ def is_store_late(f: OrderFacts, t_ms: int, window_ms: int, dispatch_lead_ms: in
     couriers would otherwise hide its punctual stores); it belongs to a city-level lateness count.
     """
     return is_late(f, t_ms, window_ms) and not handed_over_in_time(f, dispatch_lead_ms)
+
+
+def courier_late(f: OrderFacts, dispatch_lead_ms: int) -> bool:
+    """Delivered after its deadline although the store handed it to the courier in time: the courier's delay."""
+    return f.delivered_ms is not None and f.delivered_ms > f.promised_ms and handed_over_in_time(f, dispatch_lead_ms)
 
 
 def at_risk_reason(f: OrderFacts, t_ms: int, accept_timeout_ms: int, dispatch_lead_ms: int) -> str | None:

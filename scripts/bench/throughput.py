@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
-from monitor.replay.lag import group_lag  # noqa: E402
+from monitor.replay.lag import committed_offsets, end_offsets, group_lag, remaining  # noqa: E402
 from monitor.replay.progress import Progress  # noqa: E402
 from monitor.replay.resources import dir_size_mb, peak_rss_mb  # noqa: E402
 from monitor.topicnames import internal_topic_names  # noqa: E402
@@ -102,6 +102,7 @@ def run_worker(bootstrap: str, topics: dict[str, str], total: int, workdir: Path
     started = time.perf_counter()
     first_progress = None
     samples = []
+    targets, rounds = None, 0  # once the inputs are read: wait until what was forwarded by then is applied (x2)
     try:
         while True:
             time.sleep(2)
@@ -118,8 +119,14 @@ def run_worker(bootstrap: str, topics: dict[str, str], total: int, workdir: Path
             print(f"  {now - started:7.1f}s input lag {input_lag:>9,} all lag {all_lag:>9,}", file=sys.stderr)
             if first_progress is None and input_lag < total:
                 first_progress = now
-            if all_lag == 0 and input_lag == 0:
-                break
+            if input_lag == 0:
+                if targets is None:
+                    targets = end_offsets(bootstrap, watched[2:])
+                elif remaining(targets, committed_offsets(bootstrap, app_id)) == 0:
+                    rounds += 1
+                    if rounds == 2:  # by store, then what the store agents sent on by city
+                        break
+                    targets = end_offsets(bootstrap, watched[2:])
         elapsed = time.perf_counter() - (first_progress or started)
         return {"events_per_s": total / elapsed, "seconds": round(elapsed, 1),
                 "startup_s": round((first_progress or started) - started, 1),

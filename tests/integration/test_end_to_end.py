@@ -24,8 +24,9 @@ class TestGeneratedIncidents:
     @pytest.mark.timeout(600)
     def test_injected_incidents_are_detected_and_the_unlucky_small_store_stays_quiet(
             self, monitor_env, start_worker, tmp_path) -> None:
-        """Three days of seeded traffic: both failing stores are hidden, the store whose reviews turn negative
-        fires, the small store with one bad review does not."""
+        """Three days of seeded traffic: both failing stores are hidden, the city with slow couriers gets a
+        city_lateness alert and no false hide, the store whose reviews turn negative fires, the small store with
+        one bad review does not."""
         env = {**monitor_env, "MONITOR_PARTITIONS": "4"}
         data = tmp_path / "traffic.jsonl"
         run(env, "generate", "--out", str(data), "--days", "3", "--seed", "7")
@@ -39,7 +40,10 @@ class TestGeneratedIncidents:
         run(env, "dump", env["MONITOR_TOPIC_STORE_VISIBILITY"], env["MONITOR_TOPIC_ALERTS"], "--out", str(out))
         report = tmp_path / "score.json"
         run(env, "score", str(data.with_suffix(".truth.json")), str(out), "--json", str(report))
-        outcomes = {r["kind"]: r["outcome"] for r in json.loads(report.read_text())["incidents"]}
+        scored = json.loads(report.read_text())
+        outcomes = {r["kind"]: r["outcome"] for r in scored["incidents"]}
+        assert outcomes["city_slow_couriers"] == "DETECTED"  # a city_lateness alert for the city...
+        assert scored["unexplained_hides"] == []  # ...and none of its punctual stores hidden
         assert outcomes["store_stops_accepting"] == "DETECTED"
         assert outcomes["store_overloaded"] == "DETECTED"
         assert outcomes["store_negative_reviews"] == "DETECTED"
