@@ -176,6 +176,8 @@ class Settings:
     live_horizon: timedelta = setting(parse_duration("1h"), "a stream whose clock is within this of the wall "
                                       "clock is live; older streams (replays) advance by events only",
                                       parse_duration)
+    max_value_bytes: int = setting(1_048_576, "an input value larger than this many bytes is dead-lettered "
+                                   "unread", _int(1))
 
     # --- topics ---
     topic_order_status: str = setting("order-status", "input: order status changes, key order_id", _topic)
