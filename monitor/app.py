@@ -27,6 +27,8 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         producer_acks=-1,
         producer_linger_ms=5,
+        broker_session_timeout=settings.session_timeout.total_seconds(),
+        broker_heartbeat_interval=min(3.0, settings.session_timeout.total_seconds() / 3),
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         autodiscover=False,
