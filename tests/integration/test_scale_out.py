@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from conftest import free_port
 from kafka import KafkaAdminClient
 from kafkautil import produce
@@ -15,10 +16,18 @@ from test_orders import MIN, T0, H, clock_mover, failing_store, outputs
 
 from monitor.topicnames import orders_by_store_name
 
-STORES = [f"store-{i}" for i in range(8)]
+# two stores on each of the 4 partitions (the key hashes murmur2 like Kafka's default partitioner)
+STORES = ["store-0", "store-1", "rozy", "flora", "lilia", "romashka", "tsvetochki", "buket"]
+
+
+def orders_of(kind: str) -> list[tuple]:
+    """Of every store's failing orders, the late (``l``) or the at-risk (``r``) ones."""
+    return [e for s in STORES for e in failing_store(s, 5, 3) if e[0].rsplit("-", 1)[1].startswith(kind)]
+
+
 # every store: 5 late orders (phase 1), then 3 at-risk ones (phase 2): only both together hide it
-PHASE_1 = [e for s in STORES for e in failing_store(s, 5, 3) if "-l" in e[0]] + clock_mover(T0 + 3 * H + MIN)
-PHASE_2 = [e for s in STORES for e in failing_store(s, 5, 3) if "-r" in e[0]] + clock_mover(T0 + 5 * H)
+PHASE_1 = orders_of("l") + clock_mover(T0 + 3 * H + MIN)
+PHASE_2 = orders_of("r") + clock_mover(T0 + 5 * H)
 
 
 def store_partitions(bootstrap: str, group: str) -> list[set[int]]:
@@ -58,6 +67,8 @@ class TestScaleOut:
                                                                       tmp_path: Path) -> None:
         """With 4 partitions two workers each own some stores; after one stops, the other hides the stores it
         did not own using the late orders counted by the first: outputs equal a single worker's."""
+        partitioner = DefaultPartitioner()
+        assert {partitioner(s.encode(), [0, 1, 2, 3], [0, 1, 2, 3]) for s in STORES} == {0, 1, 2, 3}
         env = {**monitor_env, "MONITOR_PARTITIONS": "4"}
         boot = env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"]
 
