@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 from conftest import free_port
-from kafkautil import consume_until
+from kafka import KafkaConsumer, TopicPartition
 
 from monitor.replay.generate import TrafficConfig, generate, write_jsonl
 from monitor.replay.lag import group_lag
@@ -47,13 +48,31 @@ def replay(env: dict[str, str], path: Path, *, speed: float | None = None) -> in
                                   "reviews": env["MONITOR_TOPIC_REVIEWS"]})
 
 
-def read_outputs(env: dict[str, str], timeout_s: float = 30) -> list[dict]:
+def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60) -> list[tuple[bytes | None, bytes | None]]:
+    """(key, value) of every message of ``topic`` up to its end offsets when called, in order per partition
+    (not "until a quiet moment", which a busy broker can end early)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        out: list[tuple[bytes | None, bytes | None]] = []
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topic} to its end within {timeout_s}s")
+            for records in consumer.poll(timeout_ms=500).values():
+                out += [(r.key, r.value) for r in records]
+        return out
+    finally:
+        consumer.close()
+
+
+def read_outputs(env: dict[str, str]) -> list[dict]:
     """Every message of the run's store-visibility and alerts topics, as decoded JSON."""
-    out = []
-    for var in ("STORE_VISIBILITY", "ALERTS"):
-        out += [m["json"] for m in consume_until(env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"],
-                                                 env[f"MONITOR_TOPIC_{var}"], lambda ms: True, timeout_s=timeout_s)]
-    return out
+    return [orjson.loads(value) for var in ("STORE_VISIBILITY", "ALERTS")
+            for _, value in read_to_end(env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], env[f"MONITOR_TOPIC_{var}"])]
 
 
 def wait_until_done(env: dict[str, str], *, timeout_s: float = 240, quiet_s: float = 6.0) -> list[dict]:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from kafkautil import consume_until
-from reliability import MSK, replay, run_env, wait_until_done, write_traffic
+from reliability import MSK, read_to_end, replay, run_env, wait_until_done, write_traffic
 
 from monitor.replay.generate import write_jsonl
 from monitor.replay.jsonl import read_records
@@ -23,9 +22,9 @@ TABLES = ("store-state", "store-reviews", "city-reviews")
 def table_state(env: dict[str, str], table: str) -> dict[bytes, dict]:
     """The compacted view of a table's changelog: the last value of every key, deleted keys left out."""
     topic = f"{env['MONITOR_APP_ID']}-{table}-changelog"
-    latest: dict[bytes, bytes | None] = {}
-    for m in consume_until(env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], topic, lambda ms: True, timeout_s=30):
-        latest[m["key"]] = m["value"]
+    latest: dict[bytes | None, bytes | None] = {}
+    for key, value in read_to_end(env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], topic):
+        latest[key] = value
     return {k: orjson.loads(v) for k, v in latest.items() if v is not None}
 
 

@@ -14,6 +14,7 @@ from kafkautil import produce
 from reliability import comparable, dedupe, run_env, wait_until_done
 from test_orders import MIN, T0, H, clock_mover, failing_store, outputs
 
+from monitor.replay.lag import wait_for_zero_lag
 from monitor.topicnames import orders_by_store_name
 
 # two stores on each of the 4 partitions (the key hashes murmur2 like Kafka's default partitioner)
@@ -25,9 +26,22 @@ def orders_of(kind: str) -> list[tuple]:
     return [e for s in STORES for e in failing_store(s, 5, 3) if e[0].rsplit("-", 1)[1].startswith(kind)]
 
 
-# every store: 5 late orders (phase 1), then 3 at-risk ones (phase 2): only both together hide it
-PHASE_1 = orders_of("l") + clock_mover(T0 + 3 * H + MIN)
-PHASE_2 = orders_of("r") + clock_mover(T0 + 5 * H)
+# every store: 5 late orders (phase 1), then 3 at-risk ones (phase 2): only both together hide it; each phase
+# ends with an order that moves the clock past the deadlines
+PHASE_1 = (orders_of("l"), clock_mover(T0 + 3 * H + MIN))
+PHASE_2 = (orders_of("r"), clock_mover(T0 + 5 * H))
+
+
+def send_phase(env: dict[str, str], phase: tuple[list[tuple], list[tuple]]) -> None:
+    """The phase's orders, and once every worker has forwarded them, the order that moves the clock.
+
+    Sent at once, the clock order could pass a deadline at a store partition before an order event of a source
+    partition whose forwarder still reported it caught up arrived there (see the README, Known gaps)."""
+    boot, topic = env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], env["MONITOR_TOPIC_ORDER_STATUS"]
+    orders, mover = phase
+    produce(boot, topic, orders)
+    wait_for_zero_lag(boot, env["MONITOR_APP_ID"], [topic], timeout_s=120, poll_s=0.5)
+    produce(boot, topic, mover)
 
 
 def store_partitions(bootstrap: str, group: str) -> list[set[int]]:
@@ -74,9 +88,9 @@ class TestScaleOut:
 
         single = run_env(env, "single")
         worker = start_worker(single, name="single")
-        produce(boot, single["MONITOR_TOPIC_ORDER_STATUS"], PHASE_1)
+        send_phase(single, PHASE_1)
         outputs(single, "MONITOR_TOPIC_ALERTS", late_alerts_done, timeout_s=120)
-        produce(boot, single["MONITOR_TOPIC_ORDER_STATUS"], PHASE_2)
+        send_phase(single, PHASE_2)
         expected = dedupe(wait_until_done(single))
         assert worker.stop() == 0
         assert {k[0] for k in expected.by_id if k[0].startswith("hide:")} == {f"hide:Moscow:{s}:1" for s in STORES}
@@ -87,14 +101,14 @@ class TestScaleOut:
                          name="b")
         split = wait_for_split(boot, pair["MONITOR_APP_ID"], 4)
         assert not split[0] & split[1]
-        produce(boot, pair["MONITOR_TOPIC_ORDER_STATUS"], PHASE_1)
+        send_phase(pair, PHASE_1)
         outputs(pair, "MONITOR_TOPIC_ALERTS", late_alerts_done, timeout_s=120)
         decided = {name: {line["store_id"] for line in w.log_lines() if line.get("event") == "decision"}
                    for name, w in (("a", a), ("b", b))}
         assert decided["a"] and decided["b"] and not decided["a"] & decided["b"], decided
 
         assert b.stop() == 0  # b's stores move to a, their state recovered from the changelog
-        produce(boot, pair["MONITOR_TOPIC_ORDER_STATUS"], PHASE_2)
+        send_phase(pair, PHASE_2)
         got = dedupe(wait_until_done(pair))
         assert comparable(got) == comparable(expected)
         hidden_by_a = {line["store_id"] for line in a.log_lines()
