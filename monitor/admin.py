@@ -29,10 +29,12 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 60.0) -> None:
         ok, error = answers_metadata(bootstrap)
         if ok:
             return
-        if time.monotonic() >= deadline:
+        left_s = deadline - time.monotonic()
+        log.warning("kafka_unreachable", bootstrap=bootstrap, attempt=attempt, error=error,
+                    gives_up_in_s=round(max(0.0, left_s), 1))
+        if left_s <= 0:
             raise BrokerUnavailable(f"Kafka at {bootstrap} is unreachable after {timeout_s:.0f}s: {error}")
-        log.warning("kafka_unreachable", bootstrap=bootstrap, attempt=attempt, error=error)
-        time.sleep(min(5.0, 0.5 * attempt))
+        time.sleep(min(5.0, 0.5 * attempt, left_s))
 
 
 def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:

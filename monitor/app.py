@@ -57,6 +57,8 @@ def create_app(settings: Settings) -> MonitorApp:
         producer_acks=-1,
         producer_linger=0.005,
         producer_max_batch_size=256 * 1024,  # changelog values of busy stores are kilobytes: fewer, larger requests
+        broker_session_timeout=settings.session_timeout.total_seconds(),
+        broker_heartbeat_interval=min(3.0, settings.session_timeout.total_seconds() / 3),
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         autodiscover=False,

@@ -72,7 +72,7 @@ def cmd_kafka_status(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from monitor.worker import run_worker
 
-    return run_worker(_settings(), broker_timeout_s=args.broker_timeout)
+    return run_worker(_settings(), broker_timeout_s=args.broker_timeout, rebuild_state=args.rebuild_state)
 
 
 def cmd_topics_create(args: argparse.Namespace) -> int:
@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = _add(sub, "worker", cmd_worker, "run a monitor worker (Faust) against the configured Kafka")
     w.add_argument("--broker-timeout", type=float, default=60.0, help="seconds to wait for Kafka at start-up")
+    w.add_argument("--rebuild-state", action="store_true",
+                   help="delete the local state folder first; the tables are restored from their changelog topics")
 
     topics = sub.add_parser("topics", help="manage the monitor's topics")
     tsub = topics.add_subparsers(dest="topics_command", metavar="ACTION", required=True)
@@ -356,10 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from monitor.admin import BrokerUnavailable
     from monitor.localkafka import LocalKafkaError
+    from monitor.statedir import StateDirError
 
     try:
         return int(args.func(args) or 0)
-    except (CommandError, LocalKafkaError, BrokerUnavailable) as exc:
+    except (CommandError, LocalKafkaError, BrokerUnavailable, StateDirError) as exc:
         print(f"monitor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

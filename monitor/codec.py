@@ -17,6 +17,7 @@ __all__ = [
     "decode_review",
     "decode_store_command",
     "decode_contract",
+    "check_key",
     "encode",
     "dead_letter",
 ]
@@ -30,10 +31,18 @@ class DecodeError(ValueError):
         self.reason = reason
 
 
-def decode_contract(contract: Contract, raw: bytes | None) -> dict[str, Any]:
-    """Decode JSON bytes and validate them against ``contract``; raise DecodeError with the reason."""
+def decode_contract(contract: Contract, raw: bytes | None, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """Decode JSON bytes and validate them against ``contract``; raise DecodeError with the reason.
+
+    ``max_bytes``: a larger value is refused before it is parsed (None: no limit).
+    """
     if raw is None:
         raise DecodeError(f"{contract.topic}: empty message (no value)")
+    if not raw:
+        raise DecodeError(f"{contract.topic}: empty value (0 bytes)")
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise DecodeError(f"{contract.topic}: value of {len(raw)} bytes is larger than the limit of {max_bytes} "
+                          "bytes (setting max_value_bytes)")
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -44,9 +53,9 @@ def decode_contract(contract: Contract, raw: bytes | None) -> dict[str, Any]:
         raise DecodeError(f"{contract.topic}: {exc}") from None
 
 
-def decode_order_status(raw: bytes | None) -> OrderStatus:
+def decode_order_status(raw: bytes | None, *, max_bytes: int | None = None) -> OrderStatus:
     """An ``order-status`` value as a record; a created order promised before it was created is invalid."""
-    d = decode_contract(ORDER_STATUS, raw)
+    d = decode_contract(ORDER_STATUS, raw, max_bytes=max_bytes)
     if d["status"] == "created" and d["promised_at"] < d["occurred_at"]:
         raise DecodeError(
             f"order-status: promised_at {d['promised_at'].isoformat()} is before the order was created "
@@ -55,14 +64,20 @@ def decode_order_status(raw: bytes | None) -> OrderStatus:
     return OrderStatus(**d)
 
 
-def decode_review(raw: bytes | None) -> Review:
+def decode_review(raw: bytes | None, *, max_bytes: int | None = None) -> Review:
     """A ``reviews`` value as a record."""
-    return Review(**decode_contract(REVIEW, raw))
+    return Review(**decode_contract(REVIEW, raw, max_bytes=max_bytes))
 
 
-def decode_store_command(raw: bytes | None) -> StoreCommand:
+def decode_store_command(raw: bytes | None, *, max_bytes: int | None = None) -> StoreCommand:
     """A ``store-commands`` value as a record."""
-    return StoreCommand(**decode_contract(STORE_COMMAND, raw))
+    return StoreCommand(**decode_contract(STORE_COMMAND, raw, max_bytes=max_bytes))
+
+
+def check_key(topic: str, key: bytes | None, field: str) -> None:
+    """Raise DecodeError when a message has no key: the key (``field``) keeps one entity's events in order."""
+    if not key:
+        raise DecodeError(f"{topic}: message without a key (the key must be the {field})")
 
 
 def _default(obj: Any) -> Any:

@@ -257,7 +257,8 @@ def answers_metadata(bootstrap: str) -> tuple[bool, str]:
     from kafka.errors import KafkaError
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000,
+        # bounded: kafka-python would otherwise keep bootstrapping for 30 s before it gives up
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, bootstrap_timeout_ms=3000,
                                  client_id="monitor-probe")
     except (KafkaError, OSError, ValueError) as exc:
         return False, f"{type(exc).__name__}: {exc}"

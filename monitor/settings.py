@@ -181,6 +181,10 @@ class Settings:
     live_horizon: timedelta = setting(parse_duration("1h"), "a stream whose clock is within this of the wall "
                                       "clock is live; older streams (replays) advance by events only",
                                       parse_duration)
+    session_timeout: timedelta = setting(parse_duration("60s"), "a worker silent this long (crashed) loses its "
+                                         "partitions to the others; a restarted one waits for it too", parse_duration)
+    max_value_bytes: int = setting(1_048_576, "an input value larger than this many bytes is dead-lettered "
+                                   "unread", _int(1))
 
     # --- topics ---
     topic_order_status: str = setting("order-status", "input: order status changes, key order_id", _topic)
@@ -281,6 +285,8 @@ class Settings:
             raise SettingsError("invalid setting min_negative: must be <= min_reviews")
         if self.late_window <= timedelta(0) or self.negativity_window <= timedelta(0):
             raise SettingsError("invalid setting late_window/negativity_window: must be positive")
+        if not 6 <= self.session_timeout.total_seconds() <= 300:
+            raise SettingsError("invalid setting session_timeout: must be between 6s and 300s (Kafka's group limits)")
         topics = [self.topic_order_status, self.topic_reviews, self.topic_store_commands,
                   self.topic_store_visibility, self.topic_alerts, self.topic_dead_letters, self.topic_silences]
         if len(set(topics)) != len(topics):

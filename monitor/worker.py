@@ -8,15 +8,20 @@ from monitor.settings import Settings
 __all__ = ["run_worker"]
 
 
-def run_worker(settings: Settings, *, broker_timeout_s: float = 60.0) -> int:
-    """Run until SIGTERM/SIGINT; exit non-zero when Kafka stays unreachable for ``broker_timeout_s``."""
+def run_worker(settings: Settings, *, broker_timeout_s: float = 60.0, rebuild_state: bool = False) -> int:
+    """Run until SIGTERM/SIGINT; exit non-zero when Kafka stays unreachable for ``broker_timeout_s``, or when
+    the local state folder is corrupted or foreign (``rebuild_state`` deletes it and restores the changelog)."""
     config = configure(settings.log_format, settings.log_level)
     log = get_logger("monitor.worker")
     from monitor.admin import ensure_topics, wait_for_broker
+    from monitor.statedir import check_state_dir, rebuild_state_dir, write_marker
 
+    if rebuild_state:
+        rebuild_state_dir(settings)
+    check_state_dir(settings)
     wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=broker_timeout_s)
     ensure_topics(settings)
-    (settings.data_dir / "faust" / settings.app_id).mkdir(parents=True, exist_ok=True)
+    write_marker(settings)
 
     from faust.worker import Worker
 

@@ -75,11 +75,12 @@ def monitor_env(kafka_bootstrap: str, unique: str, tmp_path: Path) -> dict[str, 
 class WorkerProcess:
     """A ``monitor worker`` subprocess with its log captured to a file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.log_path = log_path
         self._log = open(log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env,
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker", *args], env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
 
     def log_lines(self) -> list[dict]:
@@ -103,6 +104,13 @@ class WorkerProcess:
         raise AssertionError(f"no log event {event!r} {match} within {timeout_s}s:\n"
                              f"{self.log_path.read_text()[-4000:]}")
 
+    def kill(self) -> int:
+        """SIGKILL: no shutdown, no commit, no flush (a crash)."""
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
     def stop(self, timeout_s: float = 30.0) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -111,7 +119,8 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
+        if not self._log.closed:
+            self._log.close()
         return self.proc.returncode
 
 
@@ -120,8 +129,8 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: start ``monitor worker`` subprocesses; all are stopped at the end of the test."""
     workers: list[WorkerProcess] = []
 
-    def start(env: dict[str, str], name: str = "worker") -> WorkerProcess:
-        w = WorkerProcess(env, tmp_path / f"{name}-{len(workers)}.log")
+    def start(env: dict[str, str], name: str = "worker", args: tuple[str, ...] = ()) -> WorkerProcess:
+        w = WorkerProcess(env, tmp_path / f"{name}-{len(workers)}.log", args)
         workers.append(w)
         return w
 

@@ -11,7 +11,7 @@ import time
 
 from monitor.app import app, settings
 from monitor.clock import NEVER
-from monitor.codec import DecodeError, decode_order_status
+from monitor.codec import DecodeError, check_key, decode_order_status
 from monitor.deadletters import send_to_dead_letters
 from monitor.logs import get_logger
 from monitor.topics import order_status, orders_by_store
@@ -36,7 +36,8 @@ async def orders(stream):  # type: ignore[no-untyped-def]
     async for event in stream.events():
         message = event.message
         try:
-            order = decode_order_status(event.value)
+            check_key(message.topic, event.key, "order_id")
+            order = decode_order_status(event.value, max_bytes=settings.max_value_bytes)
         except DecodeError as exc:
             await send_to_dead_letters(message, exc.reason)
         else:

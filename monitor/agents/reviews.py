@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.app import app
-from monitor.codec import DecodeError, decode_review
+from monitor.app import app, settings
+from monitor.codec import DecodeError, check_key, decode_review
 from monitor.deadletters import send_to_dead_letters
 from monitor.topics import reviews, reviews_by_store
 
@@ -14,7 +14,8 @@ __all__ = ["reviews_in"]
 async def reviews_in(stream):  # type: ignore[no-untyped-def]
     async for event in stream.events():
         try:
-            review = decode_review(event.value)
+            check_key(event.message.topic, event.key, "review_id")
+            review = decode_review(event.value, max_bytes=settings.max_value_bytes)
         except DecodeError as exc:
             await send_to_dead_letters(event.message, exc.reason)
             continue

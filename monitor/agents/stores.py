@@ -200,9 +200,10 @@ async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
         log.info("command_ignored", command=cmd.command, store_id=cmd.store_id, city=cmd.city,
                  reason="acknowledge is handled by the alert dispatcher")
         return
-    if state is None or not state.hidden:
-        log.info("restore_ignored", store_id=cmd.store_id, city=cmd.city, by=cmd.by,
-                 reason="UNKNOWN_STORE" if state is None else "NOT_HIDDEN")
+    if state is None:  # a typo in the id or city: tell whoever sent it, through dead-letters
+        raise DecodeError(f"store-commands: restore of unknown store {cmd.store_id!r} in {cmd.city!r}")
+    if not state.hidden:
+        log.info("restore_ignored", store_id=cmd.store_id, city=cmd.city, by=cmd.by, reason="NOT_HIDDEN")
         return
     emits = restore(state, by=cmd.by, note=cmd.note, at_ms=int(cmd.at.timestamp() * 1000), rules=RULES)
     await publish(emits, message, log)
