@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from monitor.logs import get_logger
 from monitor.settings import Settings
-from monitor.topicnames import internal_topic_names
+from monitor.topicnames import changelog_topic_names, internal_topic_names
 
 __all__ = ["BrokerUnavailable", "wait_for_broker", "ensure_topics", "topic_specs"]
 
@@ -41,6 +41,8 @@ def topic_specs(settings: Settings) -> dict[str, dict[str, str]]:
     """Topic name -> topic configs for every topic the monitor reads or writes."""
     return {
         **{name: {} for name in internal_topic_names(settings.app_id)},
+        # created before faust starts, so the first table write never finds its changelog missing from metadata
+        **{name: {"cleanup.policy": "compact"} for name in changelog_topic_names(settings.app_id)},
         settings.topic_order_status: {},
         settings.topic_reviews: {},
         settings.topic_store_commands: {},

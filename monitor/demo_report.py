@@ -20,6 +20,7 @@ _MEANING = {
     "store_negativity": "a store's share of negative reviews is too high",
     "city_negativity": "a city's share of negative reviews is too high",
     "store_repeat_offender": "a store alerted again and again",
+    "city_lateness": "couriers of a city deliver too many orders late",
 }
 
 
@@ -84,7 +85,7 @@ def dead_letter_lines(dead_letters: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def message_lines(messages: Sequence[Mapping[str, Any]], show_kinds: Sequence[str] = ("store_hidden",
-                  "store_negativity", "order_late")) -> list[str]:
+                  "store_negativity", "city_lateness", "order_late")) -> list[str]:
     """How many messages the log channel got, by title kind, and the first message mentioning each of
     ``show_kinds`` in full."""
     out = [f"{len(messages)} messages (grouped per alert kind and city), for example:"]

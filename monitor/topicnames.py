@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 __all__ = ["orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "deliveries_by_city_name",
-           "internal_topic_names"]
+           "internal_topic_names", "TABLE_NAMES", "changelog_topic_names"]
+
+# the worker's tables (monitor/tables/): faust names their changelog topics "<app_id>-<table>-changelog"
+TABLE_NAMES = ("store-state", "store-reviews", "city-reviews", "city-lateness")
 
 
 def orders_by_store_name(app_id: str) -> str:
@@ -30,3 +33,8 @@ def internal_topic_names(app_id: str) -> list[str]:
     """Repartition topics the monitor creates for an app id."""
     return [orders_by_store_name(app_id), reviews_by_store_name(app_id), reviews_by_city_name(app_id),
             deliveries_by_city_name(app_id)]
+
+
+def changelog_topic_names(app_id: str) -> list[str]:
+    """Changelog topics of the worker's tables (compacted, co-partitioned with what the tables are keyed by)."""
+    return [f"{app_id}-{table}-changelog" for table in TABLE_NAMES]
