@@ -2,9 +2,11 @@
 
 Order events reach a store partition from every ``order-status`` partition, interleaved in whatever order the
 forwarders ran, and each store partition sees only its own stores' events. Heartbeats from every source carry
-the largest event time it has forwarded anywhere, so all store partitions share the stream's time. The clock only advances to a time that every source still behind has reached, so a deadline
-fires after every earlier event of the stream has been applied, at any replay speed. A source that has caught
-up (its heartbeat says it has nothing unread) does not hold the clock back. In live operation, when every source
+the largest event time it has forwarded anywhere, so all store partitions share the stream's time. The clock
+only advances to a time that every source still behind has reached, so a deadline fires after every earlier
+event of the stream has been applied, at any replay speed. A source that has been caught up (its heartbeats say
+it has nothing unread) for ``idle_ms`` of wall time no longer holds the clock back; one that is caught up only
+for a moment, as a source fed live by a replay is between two batches, still does. In live operation, when every source
 has caught up and the stream's time is close to the wall clock, heartbeats advance the clock with the wall
 clock (less a small delay), so deadlines fire without new events.
 """
@@ -24,11 +26,14 @@ class PartitionClock:
 
     live_delay_ms: int = 2_000
     live_horizon_ms: int = 600_000
+    idle_ms: int = 3_000  # a caught-up source stops holding the clock back after this long (wall time)
     now_ms: int = NEVER
     sources: int = 0  # number of source partitions (learnt from messages)
     seen_max_ms: int = NEVER  # largest event time seen
     src_max_ms: dict[int, int] = field(default_factory=dict)
     src_caught_up: dict[int, bool] = field(default_factory=dict)
+    src_idle_since: dict[int, int] = field(default_factory=dict)  # wall ms a source was first seen caught up
+    wall_ms: int = NEVER  # latest wall time heard in a heartbeat
 
     def on_event(self, source: int, sources: int, event_ms: int) -> int:
         """An event from ``source`` (one of ``sources`` partitions); returns the new clock."""
@@ -36,6 +41,7 @@ class PartitionClock:
         if event_ms > self.src_max_ms.get(source, NEVER):
             self.src_max_ms[source] = event_ms
         self.src_caught_up[source] = False
+        self.src_idle_since.pop(source, None)
         if event_ms > self.seen_max_ms:
             self.seen_max_ms = event_ms
         return self._advance()
@@ -46,6 +52,11 @@ class PartitionClock:
         all it has, and the wall time; returns the new clock."""
         self.sources = max(self.sources, sources)
         self.src_caught_up[source] = caught_up
+        self.wall_ms = max(self.wall_ms, wall_ms)
+        if caught_up:
+            self.src_idle_since.setdefault(source, wall_ms)
+        else:
+            self.src_idle_since.pop(source, None)
         if max_event_ms > self.src_max_ms.get(source, NEVER):
             self.src_max_ms[source] = max_event_ms
         if max_event_ms > self.seen_max_ms:
@@ -65,7 +76,8 @@ class PartitionClock:
     def _advance(self) -> int:
         candidate = self.seen_max_ms
         for s in range(self.sources):
-            if not self.src_caught_up.get(s, False):
+            idle_since = self.src_idle_since.get(s)
+            if idle_since is None or self.wall_ms - idle_since < self.idle_ms:  # still holds the clock back
                 candidate = min(candidate, self.src_max_ms.get(s, NEVER))
         if candidate > self.now_ms:
             self.now_ms = candidate

@@ -11,18 +11,31 @@ T = 1_771_059_600_000  # 2026-02-14T09:00:00Z in ms
 
 class TestPartitionClock:
     def test_a_source_that_is_behind_holds_the_clock(self) -> None:
-        """With two sources, the clock waits for the slower one until it reports being caught up."""
-        c = PartitionClock()
+        """With two sources, the clock waits for the slower one until it has been caught up for idle_ms."""
+        c = PartitionClock(idle_ms=3 * S)
         assert c.on_event(0, 2, T + 60 * S) == NEVER  # source 1 not heard of yet
         assert c.on_event(1, 2, T + 10 * S) == T + 10 * S  # the slower source bounds the clock
-        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 10 * S) == T + 60 * S
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 10 * S) == T + 10 * S
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=3 * S, max_event_ms=T + 10 * S) == T + 60 * S
+
+    def test_a_source_caught_up_for_a_moment_still_holds_the_clock(self) -> None:
+        """A source fed live is caught up between batches: its next event, older than the other source's
+        newest, must still come before the clock passes it."""
+        c = PartitionClock(idle_ms=3 * S)
+        c.on_event(0, 2, T + 60 * S)
+        c.on_event(1, 2, T + 10 * S)
+        c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 10 * S)
+        assert c.on_event(1, 2, T + 20 * S) == T + 20 * S  # not T + 60 s: nothing of source 1 was skipped
+        c.on_heartbeat(1, 2, caught_up=True, wall_ms=1 * S, max_event_ms=T + 20 * S)
+        assert c.on_heartbeat(0, 2, caught_up=False, wall_ms=2 * S) == T + 20 * S  # idle only 1 s so far
 
     def test_heartbeats_share_the_stream_time_across_partitions(self) -> None:
         """A partition with few events still advances to the largest time any source forwarded."""
         c = PartitionClock()
         c.on_event(0, 2, T)
         c.on_heartbeat(0, 2, caught_up=True, wall_ms=0, max_event_ms=T + 3600 * S)
-        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 7200 * S) == T + 7200 * S
+        c.on_heartbeat(1, 2, caught_up=True, wall_ms=0, max_event_ms=T + 7200 * S)
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=c.idle_ms, max_event_ms=T + 7200 * S) == T + 7200 * S
 
     def test_clock_never_goes_back(self) -> None:
         """An older event after a newer one leaves the clock where it was."""
@@ -30,6 +43,7 @@ class TestPartitionClock:
         c.on_event(0, 1, T + 100 * S)
         c.on_heartbeat(0, 1, caught_up=True, wall_ms=0)
         assert c.on_event(0, 1, T) == T + 100 * S
+        assert c.now_ms == T + 100 * S
 
     def test_live_stream_follows_the_wall_clock(self) -> None:
         """When all sources are caught up and the stream is recent, heartbeats advance it to wall - delay."""
