@@ -41,6 +41,7 @@ _runtimes: dict[int, PartitionRuntime] = {}
 _rebuild_needed = True
 _stream: Any = None  # the agent's stream with manual acknowledgement
 _releasing = False  # partitions are being given up: flush after every event until the next assignment
+_assigned_wall_ms = 0  # wall time of the last (re)assignment: older heartbeats are read again, and stale
 
 
 @app.on_partitions_assigned.connect
@@ -59,8 +60,9 @@ def _rebuild() -> None:
     Changes not flushed yet are dropped with their events: those were not acknowledged, so the consumer, which
     seeks to the committed offsets after a rebalance, delivers them again.
     """
-    global _rebuild_needed
+    global _rebuild_needed, _assigned_wall_ms
     _runtimes.clear()
+    _assigned_wall_ms = int(time.time() * 1000)
     count = 0
     for key, raw in store_table.items():
         if raw is None:
@@ -229,6 +231,8 @@ async def stores(stream):  # type: ignore[no-untyped-def]
                 kind, *fields = header.split(":")
                 if kind == "o":
                     await _on_order(rt, message, event.value, int(fields[0]), int(fields[1]))
+                elif kind == "h" and int(fields[3]) < _assigned_wall_ms:
+                    pass  # sent before this assignment (read again after a restart): says nothing about now
                 elif kind == "h":
                     rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
                                           wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
