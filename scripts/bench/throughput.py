@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import subprocess
@@ -29,6 +28,8 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from benchenv import worker_env, write_result  # noqa: E402
 
 from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
@@ -89,12 +90,7 @@ async def baseline(bootstrap: str, topics: list[str], total: int) -> float:
 def run_worker(bootstrap: str, topics: dict[str, str], total: int, workdir: Path, partitions: int) -> dict:
     tag = workdir.name
     app_id = f"bench-{tag}"
-    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONITOR_APP_ID": app_id,
-           "MONITOR_DATA_DIR": str(workdir / "data"), "MONITOR_LOG_LEVEL": "warning",
-           "MONITOR_LOG_FORMAT": "json", "MONITOR_WEB_ENABLED": "false", "MONITOR_PARTITIONS": str(partitions),
-           "MONITOR_TOPIC_ORDER_STATUS": topics["order-status"], "MONITOR_TOPIC_REVIEWS": topics["reviews"]}
-    for role in ("STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS", "SILENCES"):
-        env[f"MONITOR_TOPIC_{role}"] = f"{app_id}-{role.lower().replace('_', '-')}"
+    env = worker_env(bootstrap, app_id, workdir, partitions, topics)
     watched = [topics["order-status"], topics["reviews"], *internal_topic_names(app_id)]
     log = open(workdir / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker"], env=env, stdout=log,
@@ -168,9 +164,7 @@ def main() -> int:
             "lag_samples": worker["lag_samples"],
             "command": f"python scripts/bench/throughput.py --events {args.events} --partitions {args.partitions}",
         }
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-        print(json.dumps({k: v for k, v in result.items() if k != "lag_samples"}, indent=2))
+        write_result(result, args.out, bulky="lag_samples")
         return 0
     finally:
         if started_kafka:

@@ -16,7 +16,6 @@ history). Writes JSON (and a PNG chart with --chart).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -31,6 +30,8 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from benchenv import worker_env, write_result  # noqa: E402
 
 from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
@@ -87,12 +88,7 @@ def run_worker(bootstrap: str, topics: dict[str, str], loaded: dict, workdir: Pa
                sample_s: float) -> dict:
     """One worker over the pre-loaded topics; samples until everything is applied."""
     app_id = f"bench-{workdir.name}"
-    env = {**os.environ, "MONITOR_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MONITOR_APP_ID": app_id,
-           "MONITOR_DATA_DIR": str(workdir / "data"), "MONITOR_LOG_LEVEL": "warning",
-           "MONITOR_LOG_FORMAT": "json", "MONITOR_WEB_ENABLED": "false", "MONITOR_PARTITIONS": str(partitions),
-           "MONITOR_TOPIC_ORDER_STATUS": topics["order-status"], "MONITOR_TOPIC_REVIEWS": topics["reviews"]}
-    for role in ("STORE_COMMANDS", "STORE_VISIBILITY", "ALERTS", "DEAD_LETTERS", "SILENCES"):
-        env[f"MONITOR_TOPIC_{role}"] = f"{app_id}-{role.lower().replace('_', '-')}"
+    env = worker_env(bootstrap, app_id, workdir, partitions, topics)
     inputs = end_offsets(bootstrap, list(topics.values()))
     total = loaded["total"]
     by_store = [orders_by_store_name(app_id), reviews_by_store_name(app_id)]
@@ -208,14 +204,12 @@ def main() -> int:
                                                "state_mb")} for p in points],
             "boundedness": verdict, "samples": worker["samples"], "command": command,
         }
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        write_result(result, args.out, bulky="samples")
         if args.chart:
             from monitor.replay.chart import write_resource_chart
 
             write_resource_chart(worker["samples"], args.chart,
                                  f"{loaded['total']:,} events, {args.days} days x {args.orders_per_day} orders")
-        print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=2))
         return 0
     finally:
         if started_kafka:
