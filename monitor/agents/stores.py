@@ -195,7 +195,7 @@ async def _on_order(rt: PartitionRuntime, message: Any, raw: bytes, source: int,
 
 
 async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
-    cmd = decode_store_command(raw)
+    cmd = decode_store_command(raw, max_bytes=settings.max_value_bytes)
     key = store_key(cmd.store_id, cmd.city)
     state = _load(rt, key)
     if cmd.command != "restore":

@@ -49,12 +49,13 @@ KEYLESS = {"ORDER_STATUS": ({**ORDER, "order_id": "keyless"}, "without a key (th
 BAD_COMMANDS = {
     "unknown-command": ({**COMMAND, "command": "delete_store"}, "is not one of"),
     "no-author": ({k: v for k, v in COMMAND.items() if k != "by"}, "by: required field is missing"),
+    "oversized": ({**COMMAND, "note": "x" * 5000}, "larger than the limit of 4096 bytes"),
 }
 
 
 class TestBadInput:
     def test_every_bad_message_is_dead_lettered_and_hiding_still_works(self, monitor_env, start_worker) -> None:
-        """26 kinds of bad input over three topics: each is one dead letter with its reason and its original
+        """27 kinds of bad input over three topics: each is one dead letter with its reason and its original
         bytes; a failing store sent afterwards is still hidden, and a review of an order the monitor never saw
         is valid (reviews come weeks after their order is forgotten) and reported."""
         monitor_env = {**monitor_env, "MONITOR_MAX_VALUE_BYTES": "4096"}
