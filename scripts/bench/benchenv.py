@@ -4,9 +4,38 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["worker_env", "write_result"]
+from monitor import localkafka
+
+__all__ = ["bench_broker", "run_header", "worker_env", "write_result"]
+
+
+@contextmanager
+def bench_broker(work: Path) -> Iterator[str]:
+    """The bootstrap address of ``KAFKA_BOOTSTRAP_SERVERS``, or of a local broker started in ``work`` and stopped
+    on exit."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap:
+        yield bootstrap
+        return
+    info = localkafka.start(work / "kafka", port=0, heap="1g")
+    try:
+        yield info.bootstrap
+    finally:
+        localkafka.stop(work / "kafka")
+
+
+def run_header(benchmark: str) -> dict:
+    """What every result starts with: the benchmark, when, on what machine, against which Kafka."""
+    return {"benchmark": benchmark, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform()},
+            "kafka": localkafka.KAFKA_VERSION}
 
 
 def worker_env(bootstrap: str, app_id: str, workdir: Path, partitions: int, topics: dict[str, str]) -> dict[str, str]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,9 +27,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchenv import worker_env, write_result  # noqa: E402
+from benchenv import bench_broker, run_header, worker_env, write_result  # noqa: E402
 
-from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
 from monitor.replay.lag import committed_offsets, end_offsets, group_lag, remaining  # noqa: E402
 from monitor.replay.progress import Progress  # noqa: E402
@@ -141,11 +138,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "throughput.json"))
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qm-bench-"))
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    started_kafka = bootstrap is None
-    if started_kafka:
-        bootstrap = localkafka.start(work / "kafka", port=0, heap="1g").bootstrap
-    try:
+    with bench_broker(work) as bootstrap:
         tag = work.name.replace("qm-bench-", "")
         topics = {"order-status": f"bench-{tag}-order-status", "reviews": f"bench-{tag}-reviews"}
         total = load(bootstrap, topics, args.events, args.partitions)
@@ -153,10 +146,7 @@ def main() -> int:
         print(f"baseline aiokafka consume+decode: {base:,.0f} events/s", file=sys.stderr)
         worker = run_worker(bootstrap, topics, total, work, args.partitions)
         result = {
-            "benchmark": "throughput", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
-            "kafka": localkafka.KAFKA_VERSION, "events": total, "partitions": args.partitions,
+            **run_header("throughput"), "events": total, "partitions": args.partitions,
             "baseline_events_per_s": round(base), "worker_events_per_s": round(worker["events_per_s"]),
             "ratio_worker_to_baseline": round(worker["events_per_s"] / base, 3),
             "worker_seconds": worker["seconds"], "worker_startup_s": worker["startup_s"],
@@ -165,10 +155,7 @@ def main() -> int:
             "command": f"python scripts/bench/throughput.py --events {args.events} --partitions {args.partitions}",
         }
         write_result(result, args.out, bulky="lag_samples")
-        return 0
-    finally:
-        if started_kafka:
-            localkafka.stop(work / "kafka")
+    return 0
 
 
 if __name__ == "__main__":

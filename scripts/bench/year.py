@@ -16,8 +16,6 @@ history). Writes JSON (and a PNG chart with --chart).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -31,9 +29,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchenv import worker_env, write_result  # noqa: E402
+from benchenv import bench_broker, run_header, worker_env, write_result  # noqa: E402
 
-from monitor import localkafka  # noqa: E402
 from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
 from monitor.replay.growth import boundedness, checkpoints  # noqa: E402
 from monitor.replay.lag import committed_offsets, end_offsets, remaining  # noqa: E402
@@ -174,11 +171,7 @@ def main() -> int:
     config = TrafficConfig(start=START, days=args.days, orders_per_day=args.orders_per_day, stores=args.stores,
                            seed=args.seed)
     work = Path(tempfile.mkdtemp(prefix="qm-year-"))
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    started_kafka = bootstrap is None
-    if started_kafka:
-        bootstrap = localkafka.start(work / "kafka", port=0, heap="1g").bootstrap
-    try:
+    with bench_broker(work) as bootstrap:
         tag = work.name.replace("qm-year-", "")
         topics = {"order-status": f"year-{tag}-order-status", "reviews": f"year-{tag}-reviews"}
         print(f"loading {args.days} days x ~{args.orders_per_day} orders into {list(topics.values())} ...",
@@ -191,10 +184,7 @@ def main() -> int:
         command = (f"python scripts/bench/year.py --days {args.days} --orders-per-day {args.orders_per_day} "
                    f"--stores {args.stores} --partitions {args.partitions} --seed {args.seed}")
         result = {
-            "benchmark": "year", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
-            "kafka": localkafka.KAFKA_VERSION, "days": args.days, "orders_per_day": args.orders_per_day,
+            **run_header("year"), "days": args.days, "orders_per_day": args.orders_per_day,
             "stores": args.stores, "partitions": args.partitions, "seed": args.seed, "events": loaded["total"],
             "events_per_topic": loaded["per_topic"], "load_events_per_s": loaded["load_events_per_s"],
             "worker_seconds": worker["seconds"], "worker_startup_s": worker["startup_s"],
@@ -210,10 +200,7 @@ def main() -> int:
 
             write_resource_chart(worker["samples"], args.chart,
                                  f"{loaded['total']:,} events, {args.days} days x {args.orders_per_day} orders")
-        return 0
-    finally:
-        if started_kafka:
-            localkafka.stop(work / "kafka")
+    return 0
 
 
 if __name__ == "__main__":
