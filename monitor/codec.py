@@ -14,6 +14,7 @@ from monitor.records import DeadLetter, OrderStatus, Review, StoreCommand
 __all__ = [
     "DecodeError",
     "decode_order_status",
+    "order_status_fields",
     "decode_review",
     "decode_store_command",
     "decode_contract",
@@ -53,15 +54,20 @@ def decode_contract(contract: Contract, raw: bytes | None, *, max_bytes: int | N
         raise DecodeError(f"{contract.topic}: {exc}") from None
 
 
-def decode_order_status(raw: bytes | None, *, max_bytes: int | None = None) -> OrderStatus:
-    """An ``order-status`` value as a record; a created order promised before it was created is invalid."""
+def order_status_fields(raw: bytes | None, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """An ``order-status`` value as validated fields; a created order promised before it was created is invalid."""
     d = decode_contract(ORDER_STATUS, raw, max_bytes=max_bytes)
     if d["status"] == "created" and d["promised_at"] < d["occurred_at"]:
         raise DecodeError(
             f"order-status: promised_at {d['promised_at'].isoformat()} is before the order was created "
             f"({d['occurred_at'].isoformat()})"
         )
-    return OrderStatus(**d)
+    return d
+
+
+def decode_order_status(raw: bytes | None, *, max_bytes: int | None = None) -> OrderStatus:
+    """An ``order-status`` value as a record (see ``order_status_fields``)."""
+    return OrderStatus(**order_status_fields(raw, max_bytes=max_bytes))
 
 
 def decode_review(raw: bytes | None, *, max_bytes: int | None = None) -> Review:

@@ -11,21 +11,30 @@ from monitor.counters import record_dead_letter
 from monitor.logs import get_logger
 from monitor.topics import dead_letters
 
-__all__ = ["send_to_dead_letters", "COUNTS"]
+__all__ = ["send_to_dead_letters", "dead_letter_value", "note_dead_letter", "COUNTS"]
 
 log = get_logger("monitor.deadletters")
 # dead letters sent by this worker, by source topic (exported as a metric later)
 COUNTS: Counter[str] = Counter()
 
 
-async def send_to_dead_letters(message: Any, error: str) -> None:
-    """Publish ``message`` (a faust Message) with ``error`` to dead-letters and log one line."""
-    record = dead_letter(
+def dead_letter_value(message: Any, error: str) -> bytes:
+    """The dead-letter value of ``message`` (anything with topic, partition, offset, key and value)."""
+    return encode(dead_letter(
         topic=message.topic, partition=message.partition, offset=message.offset,
         key=message.key, value=message.value, error=error, at=datetime.now(UTC),
-    )
-    await dead_letters.send(key=message.key, value=encode(record))
+    ))
+
+
+def note_dead_letter(message: Any, error: str) -> None:
+    """Count a dead letter that was sent and log one line."""
     COUNTS[message.topic] += 1
     record_dead_letter(message.topic, error)
     log.warning("dead_letter", topic=message.topic, partition=message.partition, offset=message.offset,
                 reason=error, dead_letters_total=sum(COUNTS.values()))
+
+
+async def send_to_dead_letters(message: Any, error: str) -> None:
+    """Publish ``message`` (a faust Message) with ``error`` to dead-letters and log one line."""
+    await dead_letters.send(key=message.key, value=dead_letter_value(message, error))
+    note_dead_letter(message, error)

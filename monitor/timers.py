@@ -20,7 +20,8 @@ class PartitionRuntime:
     clock: PartitionClock = field(default_factory=PartitionClock)
     cache: dict[bytes, StoreState] = field(default_factory=dict)
     dirty: set[bytes] = field(default_factory=set)  # keys changed since the last flush
-    held: list[Any] = field(default_factory=list)  # events processed since the last flush, not acknowledged yet
+    held: list[Any] = field(default_factory=list)  # messages processed since the last flush, not acknowledged yet
+    held_events: int = 0  # input events in them (a batch message holds many)
     flushed_at: float = 0.0  # time.monotonic() of the last flush
     deliveries: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (city, hour) -> [delivered, late]
     _heap: list[tuple[int, bytes]] = field(default_factory=list)

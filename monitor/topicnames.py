@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "deliveries_by_city_name",
+__all__ = ["ingest_group", "orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "deliveries_by_city_name",
            "internal_topic_names", "TABLE_NAMES", "changelog_topic_names"]
 
 # the worker's tables (monitor/tables/): faust names their changelog topics "<app_id>-<table>-changelog"
 TABLE_NAMES = ("store-state", "store-reviews", "city-reviews", "city-lateness")
 
 
+def ingest_group(app_id: str) -> str:
+    """The consumer group of the worker's ingest (``monitor/ingest.py``), which reads ``order-status``."""
+    return f"{app_id}-ingest"
+
+
 def orders_by_store_name(app_id: str) -> str:
-    """Validated order events keyed by store_id, plus per-source heartbeats."""
+    """Validated order events in batches, each on its stores' partition, plus per-source heartbeats."""
     return f"{app_id}-order-status-by-store"
 
 

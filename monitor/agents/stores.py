@@ -1,6 +1,6 @@
 """Agent over the store partitions: order facts, deadlines by event time, hide / restore, per-order alerts.
 
-Consumes ``<app>-order-status-by-store`` (order events and heartbeats) and ``store-commands``, co-partitioned
+Consumes ``<app>-order-status-by-store`` (batches of order events and heartbeats, from ``monitor/ingest.py``) and ``store-commands``, co-partitioned
 by store. Decisions are the pure functions of ``monitor.rules.stores``; this module only loads, stores and sends.
 """
 
@@ -17,8 +17,9 @@ from faust import streams as faust_streams
 
 from monitor.app import app, settings
 from monitor.clock import PartitionClock
-from monitor.codec import DecodeError, decode_order_status, decode_store_command
+from monitor.codec import DecodeError, decode_store_command
 from monitor.deadletters import send_to_dead_letters
+from monitor.ingest import unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.lateness import HOUR_MS
@@ -36,7 +37,7 @@ RULES = OrderRules.from_settings(settings)
 _LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
          "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000)}
 _FLUSH_S = settings.state_flush_interval.total_seconds()
-_FLUSH_MAX_EVENTS = 5000  # bounds the events held in memory between flushes
+_FLUSH_MAX_EVENTS = 20_000  # bounds the input events held (not acknowledged) between flushes
 _runtimes: dict[int, PartitionRuntime] = {}
 _rebuild_needed = True
 _stream: Any = None  # the agent's stream with manual acknowledgement
@@ -120,7 +121,7 @@ async def _flush(rt: PartitionRuntime) -> None:
         else:
             store_table[key] = state.to_bytes()
     rt.dirty.clear()
-    held, rt.held = rt.held, []
+    held, rt.held, rt.held_events = rt.held, [], 0
     deliveries, rt.deliveries = rt.deliveries, {}
     rt.flushed_at = time.monotonic()
     for (city, hour_ms), (delivered, late) in sorted(deliveries.items()):
@@ -171,21 +172,20 @@ def _header(message: Any) -> str | None:
     return None
 
 
-async def _on_order(rt: PartitionRuntime, message: Any, raw: bytes, source: int, sources: int) -> None:
-    order = decode_order_status(raw)
-    at_ms = int(order.occurred_at.timestamp() * 1000)
+async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int) -> None:
+    """Apply one order event of a batch (``[order_id, store_id, city, status, occurred_ms, promised_ms]``)."""
+    order_id, store_id, city, status, at_ms, promised_ms = event
     rt.clock.on_event(source, sources, at_ms)
-    key = store_key(order.store_id, order.city)
-    state = _load(rt, key) or StoreState(order.store_id, order.city, partition=message.partition)
+    key = store_key(store_id, city)
+    state = _load(rt, key) or StoreState(store_id, city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
-    before = state.orders.get(order.order_id)
+    before = state.orders.get(order_id)
     counted = before is not None and before.flags & F_COUNTED_DELIVERED
-    if not apply_order_event(state, order.order_id, order.status, at_ms,
-                             int(order.promised_at.timestamp() * 1000), RULES):
-        log.info("order_too_old", order_id=order.order_id, store_id=order.store_id, city=order.city,
+    if not apply_order_event(state, order_id, status, at_ms, promised_ms, RULES):
+        log.info("order_too_old", order_id=order_id, store_id=store_id, city=city,
                  partition=message.partition, offset=message.offset)
         return
-    after = state.orders.get(order.order_id)
+    after = state.orders.get(order_id)
     if not counted and after is not None and after.flags & F_COUNTED_DELIVERED:  # delivered: count it for the city
         row = rt.deliveries.setdefault((state.city, after.delivered_ms - after.delivered_ms % HOUR_MS), [0, 0])
         row[0] += 1
@@ -229,8 +229,13 @@ async def stores(stream):  # type: ignore[no-untyped-def]
                 if header is None:
                     raise DecodeError(f"{message.topic}: message without the '{'qm'}' header")
                 kind, *fields = header.split(":")
-                if kind == "o":
-                    await _on_order(rt, message, event.value, int(fields[0]), int(fields[1]))
+                if kind == "b":  # a batch from ingest: each event applied, and due deadlines fired, in turn
+                    source, sources = int(fields[0]), int(fields[1])
+                    batch = unpack(event.value)
+                    for order in batch:
+                        await _on_order(rt, message, order, source, sources)
+                        await _advance_due(rt, message)
+                    rt.held_events += len(batch)
                 elif kind == "h" and int(fields[3]) < _assigned_wall_ms:
                     pass  # sent before this assignment (read again after a restart): says nothing about now
                 elif kind == "h":
@@ -242,7 +247,8 @@ async def stores(stream):  # type: ignore[no-untyped-def]
             await send_to_dead_letters(message, exc.reason)
         await _advance_due(rt, message)
         rt.held.append(event)
-        if _releasing or len(rt.held) >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
+        rt.held_events += 1
+        if _releasing or rt.held_events >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
             await _flush(rt)
 
 

@@ -22,13 +22,22 @@ def end_offsets(bootstrap: str, topics: Sequence[str]) -> Offsets:
 
 
 def committed_offsets(bootstrap: str, group: str) -> Offsets:
-    """The offsets ``group`` has committed (the next message it will read), by topic and partition."""
+    """The offsets ``group`` has committed (the next message it will read), by topic and partition.
+
+    For a monitor app id this includes its ingest group (``<app id>-ingest``, which reads ``order-status``), so
+    the app id alone answers for every topic a worker reads.
+    """
     from kafka import KafkaAdminClient
+
+    from monitor.topicnames import ingest_group
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="monitor-lag")
     try:
-        committed = admin.list_group_offsets(group).get(group, {})
-        return {(tp.topic, tp.partition): meta.offset for tp, meta in committed.items() if meta.offset >= 0}
+        offsets: Offsets = {}
+        for name in (group, ingest_group(group)):
+            committed = admin.list_group_offsets(name).get(name, {})
+            offsets |= {(tp.topic, tp.partition): m.offset for tp, m in committed.items() if m.offset >= 0}
+        return offsets
     finally:
         admin.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from monitor.agents import orders as order_ingest
 from monitor.agents import stores as store_agent
 from monitor.agents.city_reviews import RULE as CITY_REVIEW_RULE
 from monitor.agents.store_reviews import RULE as STORE_REVIEW_RULE
@@ -36,7 +37,8 @@ def readiness(app: Any) -> tuple[bool, str]:
 
 
 def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
-    """Per assigned input partition (changelogs excluded): the high watermark minus the next offset to process."""
+    """Per assigned input partition (changelogs excluded), Faust's and ingest's: the high watermark minus the next
+    offset to process."""
     lag: dict[tuple[str, int], int] = {}
     try:
         assignment = app.consumer.assignment()
@@ -51,6 +53,9 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
             continue
         last = read.get(tp)
         lag[(tp.topic, tp.partition)] = max(0, highwater - (last + 1 if last is not None else 0))
+    ingest = order_ingest.running()
+    if ingest is not None:
+        lag.update(ingest.lag())
     return lag
 
 
@@ -126,8 +131,10 @@ def metrics_text(app: Any) -> str:
         table = entry.name.removesuffix(".db").rsplit("-", 1)[0]
         state_bytes[table] = state_bytes.get(table, 0) + metrics.dir_bytes(entry)
     monitor = app.monitor
+    ingest = order_ingest.running()
+    received = dict(monitor.messages_received_by_topic) | (dict(ingest.received) if ingest is not None else {})
     return metrics.render(
-        input_by_topic=dict(monitor.messages_received_by_topic), hidden_stores=sum(s.hidden for s in states),
+        input_by_topic=received, hidden_stores=sum(s.hidden for s in states),
         stores=len(states), lag=consumer_lag(app), state_bytes=state_bytes, ready=readiness(app)[0],
         events_per_s=float(monitor.events_s),
     )

@@ -1,0 +1,253 @@
+"""Ingest: ``order-status`` read in batches outside Faust's per-message stream, validated, and sent on to the
+store partitions packed into batch messages.
+
+Why: Faust costs a fixed amount per message. On the 2-core machine an agent that only decodes JSON ran about
+5,200 messages/s (docs/benchmarks.md, "Faust's floor"), and the order path paid that twice per order event (a
+forwarding agent, then the store agent): the pipeline could not pass about 2,500 order events/s however cheap
+its own work. Ingest reads with a plain aiokafka consumer in a group of its own (``<app>-ingest``), validates each
+record (dead-lettering what fails), and sends the store partitions one message per (source partition, store
+partition, poll) carrying up to ``BATCH_MAX`` events in their source order, so Faust's cost is paid per batch.
+
+Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
+
+- ``b:<source>:<sources>``: a batch; the value is a JSON list of ``[order_id, store_id, city, status,
+  occurred_ms, promised_ms]``, all of stores on that partition (murmur2 of ``store_id``, the producer's
+  partitioner, so ``store-commands`` keyed by ``store_id`` land on the same partition);
+- ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
+  ``clock_tick``, with an empty value, to every store partition (see ``monitor/clock.py``).
+
+Delivery: offsets are committed only once every message sent before them is acknowledged by the broker (at
+least once: after a crash the batches since the last commit are sent again, and the store rules apply a repeated
+event as a no-op). A failed send rewinds to the committed offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from mode import Service
+
+from monitor.clock import NEVER
+from monitor.codec import DecodeError, check_key, order_status_fields
+from monitor.deadletters import dead_letter_value, note_dead_letter
+from monitor.logs import get_logger
+from monitor.settings import Settings
+from monitor.topicnames import ingest_group, orders_by_store_name
+from monitor.web.routing import partition_for
+
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack"]
+
+log = get_logger("monitor.ingest")
+HEADER = "qm"
+BATCH_MAX = 500  # events per batch message (a batch is ~50 KB at most)
+_POLL_MAX = 5000  # records per poll: bounds how long one poll holds the event loop (a few ms)
+_COMMIT_S = 1.0
+
+
+def pack(events: list[list[Any]]) -> bytes:
+    return orjson.dumps(events)
+
+
+def unpack(raw: bytes) -> list[list[Any]]:
+    return orjson.loads(raw)
+
+
+def _ms(dt: Any) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, ingest: Ingest) -> None:
+        self.ingest = ingest
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self.ingest.commit()  # what was sent is kept: the next owner starts after it
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.ingest.on_assigned(assigned)
+
+
+class Ingest(Service):
+    """The worker's reader of ``order-status`` (see the module doc)."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.topic = settings.topic_order_status
+        self.target = orders_by_store_name(settings.app_id)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.targets = settings.partitions
+        self.received: Counter[str] = Counter()  # records read, by topic (for /metrics)
+        self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
+        self._committed: dict[TopicPartition, int] = {}
+        self._max_event_ms: dict[int, int] = {}  # largest event time sent, per source partition
+        self._reported: dict[int, bool] = {}
+        self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
+        self._beat_at = self._commit_at = 0.0
+
+    async def on_start(self) -> None:
+        s = self.settings
+        session_ms = int(s.session_timeout.total_seconds() * 1000)
+        self.producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, acks="all", linger_ms=5,
+                                         max_batch_size=256 * 1024, client_id=f"{s.app_id}-ingest")
+        await self.producer.start()
+        self.targets = len(await self.producer.partitions_for(self.target)) or s.partitions
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap_servers, group_id=ingest_group(s.app_id),
+            client_id=f"{s.app_id}-ingest", enable_auto_commit=False, auto_offset_reset="earliest",
+            session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
+            max_partition_fetch_bytes=4 << 20)
+        self.consumer.subscribe([self.topic], listener=_Rebalance(self))
+        await self.consumer.start()
+        log.info("ingest_started", topic=self.topic, group=ingest_group(s.app_id), target=self.target,
+                 target_partitions=self.targets)
+
+    async def on_stop(self) -> None:
+        if self.consumer is not None:
+            try:
+                await self.commit()
+            except KafkaError as exc:
+                log.warning("ingest_commit_failed", error=repr(exc), at="stop")
+            await self.consumer.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+
+    # --- the loop -------------------------------------------------------------------------------------------
+
+    @Service.task
+    async def _run(self) -> None:
+        assert self.consumer is not None
+        while not self.should_stop:
+            try:
+                polled = await self.consumer.getmany(timeout_ms=100, max_records=_POLL_MAX)
+            except KafkaError as exc:  # the consumer reconnects by itself; say so and poll again
+                log.warning("ingest_poll_failed", error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            for tp, records in polled.items():
+                await self._forward(tp, records)
+            now = time.monotonic()
+            if now - self._beat_at >= self.settings.clock_tick.total_seconds():
+                self._beat_at = now
+                await self._heartbeat()
+            if now - self._commit_at >= _COMMIT_S:
+                self._commit_at = now
+                await self.commit()
+
+    async def _forward(self, tp: TopicPartition, records: list[Any]) -> None:
+        """Validate ``records`` of one source partition and send the valid ones on, batched per store partition."""
+        assert self.producer is not None
+        max_bytes = self.settings.max_value_bytes
+        sources = self._sources()
+        batches: dict[int, list[list[Any]]] = {}
+        max_ms = self._max_event_ms.get(tp.partition, NEVER)
+        for record in records:
+            try:
+                check_key(record.topic, record.key, "order_id")
+                d = order_status_fields(record.value, max_bytes=max_bytes)
+            except DecodeError as exc:
+                self._pending.append(await self.producer.send(
+                    self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, exc.reason)))
+                note_dead_letter(record, exc.reason)
+                continue
+            at_ms = _ms(d["occurred_at"])
+            max_ms = max(max_ms, at_ms)
+            store_id = d["store_id"]
+            batches.setdefault(partition_for(store_id.encode(), self.targets), []).append(
+                [d["order_id"], store_id, d["city"], d["status"], at_ms, _ms(d["promised_at"])])
+        header = [(HEADER, f"b:{tp.partition}:{sources}".encode())]
+        for partition, events in batches.items():
+            for i in range(0, len(events), BATCH_MAX):
+                self._pending.append(await self.producer.send(
+                    self.target, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=header))
+        self._max_event_ms[tp.partition] = max_ms
+        self._next[tp] = records[-1].offset + 1
+        self.received[tp.topic] += len(records)
+
+    def _sources(self) -> int:
+        assert self.consumer is not None
+        return len(self.consumer.partitions_for_topic(self.topic) or ()) or self.settings.partitions
+
+    async def _caught_up(self, tp: TopicPartition) -> bool:
+        assert self.consumer is not None
+        highwater = self.consumer.highwater(tp)
+        if highwater is None:
+            return False
+        position = self._next.get(tp)
+        if position is None:
+            try:
+                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
+            except (TimeoutError, KafkaError):
+                return False
+        return position >= highwater
+
+    async def _heartbeat(self) -> None:
+        """Tell every store partition, per source partition this worker reads, its progress and the wall time."""
+        assert self.consumer is not None and self.producer is not None
+        mine = sorted(self.consumer.assignment(), key=lambda tp: tp.partition)
+        wall_ms = int(time.time() * 1000)
+        sources = self._sources()
+        for tp in mine:
+            caught_up = await self._caught_up(tp)
+            if self._reported.get(tp.partition) != caught_up:
+                self._reported[tp.partition] = caught_up
+                log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic,
+                         partition=tp.partition, highwater=self.consumer.highwater(tp), next=self._next.get(tp))
+            max_ms = self._max_event_ms.get(tp.partition, NEVER)
+            header = [(HEADER, f"h:{tp.partition}:{sources}:{int(caught_up)}:{wall_ms}:{max_ms}".encode())]
+            for partition in range(self.targets):
+                self._pending.append(await self.producer.send(self.target, value=b"", partition=partition,
+                                                              headers=header))
+
+    async def commit(self) -> None:
+        """Commit what was read once everything sent so far is acknowledged; on a failed send, read it again."""
+        if self.consumer is None:
+            return
+        owned = self.consumer.assignment()
+        offsets = {tp: n for tp, n in self._next.items() if tp in owned and self._committed.get(tp) != n}
+        pending, self._pending = self._pending, []
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.error("ingest_send_failed", sends=len(failed), error=repr(failed[0]),
+                      action="reading again from the committed offsets")
+            for tp in owned:
+                if tp in self._committed:
+                    self.consumer.seek(tp, self._committed[tp])
+                else:
+                    await self.consumer.seek_to_committed(tp)
+                self._next.pop(tp, None)
+            return
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError as exc:  # a rebalance took the partitions: their next owner reads them again
+            log.warning("ingest_commit_failed", error=repr(exc))
+            return
+        self._committed.update(offsets)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per owned source partition: records not read yet (high watermark minus the next offset)."""
+        if self.consumer is None:
+            return {}
+        lag = {}
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is not None and tp in self._next:
+                lag[(tp.topic, tp.partition)] = max(0, highwater - self._next[tp])
+        return lag
+
+    def on_assigned(self, assigned: Any) -> None:
+        for tp in list(self._next):
+            if tp not in assigned:
+                self._next.pop(tp, None)
+                self._committed.pop(tp, None)
+        log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))
