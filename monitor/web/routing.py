@@ -1,8 +1,8 @@
 """Which worker owns a key, and forwarding a request there (body and auth header included).
 
 Faust's ``table_route`` hashes the table key, but the store table is keyed by ``store_key(store, city)`` while
-its partition follows the repartition key ``store_id`` (the forwarder's key). So we hash what the forwarder
-hashes, with the producer's partitioner, and look the partition up in the assignor's table metadata.
+its partition follows ``store_id`` (what ingest partitions by, and ``store-commands`` are keyed by). So we hash
+``store_id`` with the producer's partitioner, and look the partition up in the assignor's table metadata.
 """
 
 from __future__ import annotations
