@@ -1,5 +1,5 @@
-"""Ingest: ``order-status`` read in batches outside Faust's per-message stream, validated, and sent on to the
-store partitions packed into batch messages.
+"""Ingest: ``order-status`` and ``reviews`` read in batches outside Faust's per-message stream, validated, and
+sent on to the store partitions packed into batch messages.
 
 Why: Faust costs a fixed amount per message. On the 2-core machine an agent that only decodes JSON ran about
 5,200 messages/s (docs/benchmarks.md, "Faust's floor"), and the order path paid that twice per order event (a
@@ -15,6 +15,9 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
   partitioner, so ``store-commands`` keyed by ``store_id`` land on the same partition);
 - ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
   ``clock_tick``, with an empty value, to every store partition (see ``monitor/clock.py``).
+
+Messages on ``<app>-reviews-by-store``: batches only, a JSON list of ``[review_id, order_id, store_id, city,
+rating, text, created_ms]``.
 
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker (at
 least once: after a crash the batches since the last commit are sent again, and the store rules apply a repeated
@@ -34,11 +37,12 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
 
 from monitor.clock import NEVER
-from monitor.codec import DecodeError, check_key, order_status_fields
+from monitor.codec import DecodeError, check_key, decode_contract, order_status_fields
+from monitor.contracts import REVIEW
 from monitor.deadletters import dead_letter_value, note_dead_letter
 from monitor.logs import get_logger
 from monitor.settings import Settings
-from monitor.topicnames import ingest_group, orders_by_store_name
+from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
 __all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack"]
@@ -74,13 +78,15 @@ class _Rebalance(ConsumerRebalanceListener):
 
 
 class Ingest(Service):
-    """The worker's reader of ``order-status`` (see the module doc)."""
+    """The worker's reader of ``order-status`` and ``reviews`` (see the module doc)."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.topic = settings.topic_order_status
         self.target = orders_by_store_name(settings.app_id)
+        self.review_topic = settings.topic_reviews
+        self.review_target = reviews_by_store_name(settings.app_id)
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.targets = settings.partitions
@@ -104,9 +110,9 @@ class Ingest(Service):
             client_id=f"{s.app_id}-ingest", enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
             max_partition_fetch_bytes=4 << 20)
-        self.consumer.subscribe([self.topic], listener=_Rebalance(self))
+        self.consumer.subscribe([self.topic, self.review_topic], listener=_Rebalance(self))
         await self.consumer.start()
-        log.info("ingest_started", topic=self.topic, group=ingest_group(s.app_id), target=self.target,
+        log.info("ingest_started", topics=[self.topic, self.review_topic], group=ingest_group(s.app_id), target=self.target,
                  target_partitions=self.targets)
 
     async def on_stop(self) -> None:
@@ -143,33 +149,51 @@ class Ingest(Service):
 
     async def _forward(self, tp: TopicPartition, records: list[Any]) -> None:
         """Validate ``records`` of one source partition and send the valid ones on, batched per store partition."""
-        assert self.producer is not None
-        max_bytes = self.settings.max_value_bytes
-        sources = self._sources()
         batches: dict[int, list[list[Any]]] = {}
-        max_ms = self._max_event_ms.get(tp.partition, NEVER)
-        for record in records:
-            try:
-                check_key(record.topic, record.key, "order_id")
-                d = order_status_fields(record.value, max_bytes=max_bytes)
-            except DecodeError as exc:
-                self._pending.append(await self.producer.send(
-                    self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, exc.reason)))
-                note_dead_letter(record, exc.reason)
-                continue
-            at_ms = _ms(d["occurred_at"])
-            max_ms = max(max_ms, at_ms)
-            store_id = d["store_id"]
-            batches.setdefault(partition_for(store_id.encode(), self.targets), []).append(
-                [d["order_id"], store_id, d["city"], d["status"], at_ms, _ms(d["promised_at"])])
-        header = [(HEADER, f"b:{tp.partition}:{sources}".encode())]
+        if tp.topic == self.topic:
+            max_ms = self._max_event_ms.get(tp.partition, NEVER)
+            for record in records:
+                d = await self._valid(record, "order_id", order_status_fields)
+                if d is not None:
+                    at_ms = _ms(d["occurred_at"])
+                    max_ms = max(max_ms, at_ms)
+                    batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
+                        [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
+            await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
+            self._max_event_ms[tp.partition] = max_ms
+        else:
+            for record in records:
+                d = await self._valid(record, "review_id", self._review_fields)
+                if d is not None:
+                    batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
+                        [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
+                         _ms(d["created_at"])])
+            await self._send(self.review_target, batches, f"b:{tp.partition}")
+        self._next[tp] = records[-1].offset + 1
+        self.received[tp.topic] += len(records)
+
+    def _review_fields(self, raw: bytes | None, *, max_bytes: int) -> dict[str, Any]:
+        return decode_contract(REVIEW, raw, max_bytes=max_bytes)
+
+    async def _valid(self, record: Any, key_field: str, decode: Any) -> dict[str, Any] | None:
+        """The validated fields of ``record``, or None once it is sent to dead-letters with the reason."""
+        assert self.producer is not None
+        try:
+            check_key(record.topic, record.key, key_field)
+            return decode(record.value, max_bytes=self.settings.max_value_bytes)
+        except DecodeError as exc:
+            self._pending.append(await self.producer.send(
+                self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, exc.reason)))
+            note_dead_letter(record, exc.reason)
+            return None
+
+    async def _send(self, topic: str, batches: dict[int, list[list[Any]]], header: str) -> None:
+        assert self.producer is not None
+        headers = [(HEADER, header.encode())]
         for partition, events in batches.items():
             for i in range(0, len(events), BATCH_MAX):
                 self._pending.append(await self.producer.send(
-                    self.target, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=header))
-        self._max_event_ms[tp.partition] = max_ms
-        self._next[tp] = records[-1].offset + 1
-        self.received[tp.topic] += len(records)
+                    topic, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=headers))
 
     def _sources(self) -> int:
         assert self.consumer is not None
@@ -191,7 +215,7 @@ class Ingest(Service):
     async def _heartbeat(self) -> None:
         """Tell every store partition, per source partition this worker reads, its progress and the wall time."""
         assert self.consumer is not None and self.producer is not None
-        mine = sorted(self.consumer.assignment(), key=lambda tp: tp.partition)
+        mine = sorted((tp for tp in self.consumer.assignment() if tp.topic == self.topic), key=lambda tp: tp.partition)
         wall_ms = int(time.time() * 1000)
         sources = self._sources()
         for tp in mine:

@@ -1,11 +1,15 @@
-"""Agent over reviews by store: count each review once in its day, report negative ones, judge the store."""
+"""Agent over reviews by store (batches from ``monitor/ingest.py``): count each review once in its day, report
+negative ones, judge the store, and send what each city counts on to ``<app>-reviews-by-city``, one message per
+city and batch."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
 from monitor.app import app, settings
-from monitor.codec import decode_review
+from monitor.ingest import unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity, negative_review_alert
@@ -24,31 +28,43 @@ _clock_ms: dict[int, int] = {}  # per partition: the largest review time seen (t
 
 @app.agent(reviews_by_store)
 async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
+    """Each message is a batch from ingest: reviews applied in order, each store written once per batch."""
     async for event in stream.events():
         message = event.message
-        review = decode_review(event.value)  # validated upstream
-        created_ms = int(review.created_at.timestamp() * 1000)
-        key = store_key(review.store_id, review.city)
-        state = store_reviews.get(key) or NegativityState(review.city, review.store_id)
-        now_ms = max(_clock_ms.get(message.partition, 0), state.clock_ms, created_ms)
-        _clock_ms[message.partition] = now_ms
-        negative = is_negative(review.rating, settings.negative_max_rating)
-        outcome = add_review(state, review.review_id, negative, created_ms, now_ms, RULE)
-        if outcome != "ADDED":
-            log.info("review_ignored", reason=outcome, review_id=review.review_id, store_id=review.store_id,
-                     city=review.city, partition=message.partition, offset=message.offset)
-            if outcome == "TOO_OLD":
-                state.partition = message.partition
-                store_reviews.put(key, state)
-            continue
-        emits = []
-        if negative:
-            emits.append(negative_review_alert(
-                review_id=review.review_id, order_id=review.order_id, store_id=review.store_id, city=review.city,
-                rating=review.rating, text=review.text, created_ms=created_ms))
-        emits += evaluate_negativity(state, now_ms, RULE, REPEAT)
-        await publish(emits, message, log)
-        state.partition = message.partition
-        store_reviews.put(key, state)
-        counted = orjson.dumps({"r": review.review_id, "t": created_ms, "n": int(negative)})
-        await reviews_by_city.send(key=review.city.encode(), value=counted)
+        changed: dict[bytes, NegativityState] = {}
+        by_city: dict[str, list[list[Any]]] = {}
+        for review in unpack(event.value):
+            counted = await _on_review(message, review, changed)
+            if counted is not None:
+                by_city.setdefault(counted[0], []).append(counted[1:])
+        for key, state in changed.items():
+            state.partition = message.partition
+            store_reviews.put(key, state)
+        for city, reviews in by_city.items():
+            await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
+
+
+async def _on_review(message: Any, review: list[Any], changed: dict[bytes, NegativityState]) -> list[Any] | None:
+    """Apply one review (``[review_id, order_id, store_id, city, rating, text, created_ms]``); return what its
+    city counts (``[city, review_id, created_ms, negative]``), or None when it is ignored."""
+    review_id, order_id, store_id, city, rating, text, created_ms = review
+    key = store_key(store_id, city)
+    state = changed.get(key) or store_reviews.get(key) or NegativityState(city, store_id)
+    now_ms = max(_clock_ms.get(message.partition, 0), state.clock_ms, created_ms)
+    _clock_ms[message.partition] = now_ms
+    negative = is_negative(rating, settings.negative_max_rating)
+    outcome = add_review(state, review_id, negative, created_ms, now_ms, RULE)
+    if outcome != "ADDED":
+        log.info("review_ignored", reason=outcome, review_id=review_id, store_id=store_id, city=city,
+                 partition=message.partition, offset=message.offset)
+        if outcome == "TOO_OLD":
+            changed[key] = state
+        return None
+    emits = []
+    if negative:
+        emits.append(negative_review_alert(review_id=review_id, order_id=order_id, store_id=store_id, city=city,
+                                           rating=rating, text=text, created_ms=created_ms))
+    emits += evaluate_negativity(state, now_ms, RULE, REPEAT)
+    await publish(emits, message, log)
+    changed[key] = state
+    return [city, review_id, created_ms, int(negative)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monitor.agents import orders as order_ingest
+from monitor.agents import ingest as worker_ingest
 from monitor.agents import stores as store_agent
 from monitor.agents.city_reviews import RULE as CITY_REVIEW_RULE
 from monitor.agents.store_reviews import RULE as STORE_REVIEW_RULE
@@ -53,7 +53,7 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
             continue
         last = read.get(tp)
         lag[(tp.topic, tp.partition)] = max(0, highwater - (last + 1 if last is not None else 0))
-    ingest = order_ingest.running()
+    ingest = worker_ingest.running()
     if ingest is not None:
         lag.update(ingest.lag())
     return lag
@@ -131,7 +131,7 @@ def metrics_text(app: Any) -> str:
         table = entry.name.removesuffix(".db").rsplit("-", 1)[0]
         state_bytes[table] = state_bytes.get(table, 0) + metrics.dir_bytes(entry)
     monitor = app.monitor
-    ingest = order_ingest.running()
+    ingest = worker_ingest.running()
     received = dict(monitor.messages_received_by_topic) | (dict(ingest.received) if ingest is not None else {})
     return metrics.render(
         input_by_topic=received, hidden_stores=sum(s.hidden for s in states),
