@@ -18,6 +18,7 @@ class PartitionRuntime:
     """What a worker keeps in memory for one store partition; rebuilt from the table after a rebalance."""
 
     clock: PartitionClock = field(default_factory=PartitionClock)
+    partition: int = -1
     cache: dict[bytes, StoreState] = field(default_factory=dict)
     dirty: set[bytes] = field(default_factory=set)  # keys changed since the last flush
     held: list[Any] = field(default_factory=list)  # messages processed since the last flush, not acknowledged yet

@@ -1,13 +1,24 @@
-"""Agent over delivered orders by city: the couriers' lateness in a whole city (``city_lateness``)."""
+"""Agent over delivered orders by city: the couriers' lateness in a whole city (``city_lateness``).
+
+Two kinds of message arrive on ``<app>-deliveries-by-city``: counts (key city: ``{"h": hour ms, "d": delivered,
+"l": courier-late}``), added as they come, and progress markers (no key, to every partition: ``{"s": store
+partition, "n": store partitions, "t": ms}``), sent by each store partition after its counts. The cities of a
+partition are judged only up to the watermark, the least progress of all store partitions, at each moment their
+window changes (``monitor.rules.lateness``): the alerts do not depend on the order the store partitions'
+counts came in.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
 from monitor.app import app, settings
+from monitor.clock import NEVER
 from monitor.logs import get_logger
 from monitor.publish import publish
-from monitor.rules.lateness import CityLatenessRule, CityLatenessState, add_deliveries, evaluate_city_lateness
+from monitor.rules.lateness import CityLatenessRule, CityLatenessState, add_deliveries, judge_until
 from monitor.tables.lateness import city_lateness
 from monitor.topics import deliveries_by_city
 
@@ -15,18 +26,57 @@ __all__ = ["city_lateness_agent"]
 
 log = get_logger("monitor.agents.city_lateness")
 RULE = CityLatenessRule.from_settings(settings)
-_clock_ms: dict[int, int] = {}
+_progress: dict[int, dict[int, int]] = {}  # city partition -> store partition -> its progress (ms)
+_cities: dict[int, set[bytes]] = {}  # city partition -> the cities it holds
+_watermark: dict[int, int] = {}  # city partition -> the watermark the cities were judged up to
+_rebuild_needed = True
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+    global _rebuild_needed
+    _rebuild_needed = True
+
+
+def _rebuild() -> None:
+    """After a (re)assignment: which cities each partition holds; progress is heard again from the markers."""
+    global _rebuild_needed
+    _progress.clear()
+    _cities.clear()
+    _watermark.clear()
+    for key, raw in city_lateness.table.items():
+        if raw is not None:
+            _cities.setdefault(CityLatenessState.from_bytes(raw).partition, set()).add(key)
+    _rebuild_needed = False
 
 
 @app.agent(deliveries_by_city)
 async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
     async for event in stream.events():
+        if _rebuild_needed:
+            _rebuild()
         message = event.message
-        counted = orjson.loads(event.value)  # {"h": hour ms, "d": delivered, "l": courier-late, "t": clock ms}
-        state = city_lateness.get(event.key) or CityLatenessState(event.key.decode())
-        now_ms = max(_clock_ms.get(message.partition, 0), state.clock_ms, counted["t"])
-        _clock_ms[message.partition] = now_ms
-        if add_deliveries(state, counted["h"], counted["d"], counted["l"], now_ms, RULE):
-            await publish(evaluate_city_lateness(state, RULE), message, log)
-        state.partition = message.partition
-        city_lateness.put(event.key, state)
+        partition = message.partition
+        body = orjson.loads(event.value)
+        if event.key is not None:  # counts of one city and hour
+            state = city_lateness.get(event.key) or CityLatenessState(event.key.decode(), partition=partition)
+            if not add_deliveries(state, body["h"], body["d"], body["l"], RULE):
+                log.info("deliveries_too_old", city=state.city, hour=body["h"], partition=partition,
+                         offset=message.offset)
+            state.partition = partition
+            city_lateness.put(event.key, state)
+            _cities.setdefault(partition, set()).add(event.key)
+            continue
+        progress = _progress.setdefault(partition, {})
+        progress[body["s"]] = max(progress.get(body["s"], NEVER), body["t"])
+        mark = min((progress.get(s, NEVER) for s in range(body["n"])), default=NEVER)
+        if mark <= _watermark.get(partition, NEVER):
+            continue
+        _watermark[partition] = mark
+        for key in sorted(_cities.get(partition, ())):
+            state = city_lateness.get(key)
+            if state is None:
+                continue
+            emits = judge_until(state, mark, RULE)
+            await publish(emits, message, log)
+            city_lateness.put(key, state)

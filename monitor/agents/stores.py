@@ -16,7 +16,7 @@ import orjson
 from faust import streams as faust_streams
 
 from monitor.app import app, settings
-from monitor.clock import PartitionClock
+from monitor.clock import NEVER, PartitionClock
 from monitor.codec import DecodeError, decode_store_command
 from monitor.deadletters import send_to_dead_letters
 from monitor.ingest import unpack
@@ -51,8 +51,8 @@ async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None
     _rebuild_needed, _releasing = True, False
 
 
-def _new_runtime() -> PartitionRuntime:
-    return PartitionRuntime(clock=PartitionClock(**_LIVE))
+def _new_runtime(partition: int) -> PartitionRuntime:
+    return PartitionRuntime(clock=PartitionClock(**_LIVE), partition=partition)
 
 
 def _rebuild() -> None:
@@ -69,7 +69,7 @@ def _rebuild() -> None:
         if raw is None:
             continue
         state = StoreState.from_bytes(raw)
-        rt = _runtimes.setdefault(state.partition, _new_runtime())
+        rt = _runtimes.setdefault(state.partition, _new_runtime(state.partition))
         rt.cache[key] = state
         rt.clock.restore(state.clock_ms)
         rt.schedule(key, next_due_ms(state, RULES))
@@ -125,8 +125,13 @@ async def _flush(rt: PartitionRuntime) -> None:
     deliveries, rt.deliveries = rt.deliveries, {}
     rt.flushed_at = time.monotonic()
     for (city, hour_ms), (delivered, late) in sorted(deliveries.items()):
-        await deliveries_by_city.send(key=city.encode(), value=orjson.dumps(
-            {"h": hour_ms, "d": delivered, "l": late, "t": rt.clock.now_ms}))
+        await deliveries_by_city.send(key=city.encode(), value=orjson.dumps({"h": hour_ms, "d": delivered,
+                                                                            "l": late}))
+    # then to every city partition: this store partition has sent every delivery up to its clock (a watermark)
+    if held and rt.clock.now_ms > NEVER:
+        progress = orjson.dumps({"s": rt.partition, "n": settings.partitions, "t": rt.clock.now_ms})
+        for partition in range(settings.partitions):
+            await deliveries_by_city.send(key=None, value=progress, partition=partition)
     for event in held:
         await _stream.ack(event)
 
@@ -220,7 +225,8 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         message = event.message
         if _rebuild_needed:
             _rebuild()
-        rt = _runtimes.setdefault(message.partition, _new_runtime())
+        rt = _runtimes.get(message.partition) or _runtimes.setdefault(message.partition,
+                                                                     _new_runtime(message.partition))
         try:
             if message.topic == settings.topic_store_commands:
                 await _on_command(rt, message, event.value)

@@ -3,6 +3,11 @@
 An order delivered late although its store handed it to the courier by the dispatch deadline is the courier's
 lateness (``monitor.rules.orders.courier_late``): it does not count towards hiding the store, it counts here.
 Pure: state in, outputs out, time in ms passed in.
+
+Deliveries reach a city from every store partition, each at its own pace (a store partition sends its counts
+when it writes its state). So counts are added as they come, but the city is judged only as of a time every
+store partition has passed (the watermark, kept by the agent): at each hour's end up to it, in turn, so the
+alerts are the same whatever order the store partitions' counts arrived in.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from monitor.records import Alert
 from monitor.rules.outputs import Emit, dt_from_ms
 
 __all__ = ["HOUR_MS", "CityLatenessRule", "CityLatenessState", "LatenessDecision", "decide_city_lateness",
-           "add_deliveries", "evaluate_city_lateness"]
+           "add_deliveries", "evaluate_city_lateness", "evaluation_times", "judge_until"]
 
 HOUR_MS = 3_600_000
 
@@ -78,10 +83,9 @@ class CityLatenessState:
         return cls(d["c"], {int(k): v for k, v in d["h"].items()}, d["t"], d["f"], d["i"], d["p"])
 
 
-def add_deliveries(state: CityLatenessState, hour_ms: int, delivered: int, late: int, now_ms: int,
+def add_deliveries(state: CityLatenessState, hour_ms: int, delivered: int, late: int,
                    rule: CityLatenessRule) -> bool:
-    """Count deliveries of an hour; False (ignored) when the hour has already left the window."""
-    state.clock_ms = max(state.clock_ms, now_ms)
+    """Count deliveries of an hour; False (ignored) when the city was judged past the hour's window already."""
     if hour_ms + HOUR_MS <= state.clock_ms - rule.window_ms:
         return False
     row = state.hours.setdefault(hour_ms, [0, 0])
@@ -90,13 +94,34 @@ def add_deliveries(state: CityLatenessState, hour_ms: int, delivered: int, late:
     return True
 
 
-def evaluate_city_lateness(state: CityLatenessState, rule: CityLatenessRule) -> list[Emit]:
-    """Drop hours that left the window, then fire or resolve the city's ``city_lateness`` alert."""
+def evaluation_times(state: CityLatenessState, watermark_ms: int, rule: CityLatenessRule) -> list[int]:
+    """When to judge the city, last judged at ``state.clock_ms``, now that every store partition has passed
+    ``watermark_ms``: each moment in between at which the window's sums change (an hour's end, when its counts
+    are in; an hour leaving the window), in order, then the watermark itself."""
+    if watermark_ms <= state.clock_ms:
+        return []
+    changes = {t for h in state.hours for t in (h + HOUR_MS - 1, h + HOUR_MS + rule.window_ms)}
+    return sorted(t for t in changes if state.clock_ms < t < watermark_ms) + [watermark_ms]
+
+
+def judge_until(state: CityLatenessState, watermark_ms: int, rule: CityLatenessRule) -> list[Emit]:
+    """Judge the city at every ``evaluation_times`` step up to ``watermark_ms``."""
+    emits: list[Emit] = []
+    for at_ms in evaluation_times(state, watermark_ms, rule):
+        emits += evaluate_city_lateness(state, rule, at_ms)
+    return emits
+
+
+def evaluate_city_lateness(state: CityLatenessState, rule: CityLatenessRule, at_ms: int) -> list[Emit]:
+    """As of ``at_ms``: drop hours that left the window, then fire or resolve the city's ``city_lateness``
+    alert from the hours in the window (hours after ``at_ms``, already counted, wait for their turn)."""
+    state.clock_ms = max(state.clock_ms, at_ms)
     start = state.clock_ms - rule.window_ms
     for hour in [h for h in state.hours if h + HOUR_MS <= start]:
         del state.hours[hour]
-    delivered = sum(row[0] for row in state.hours.values())
-    late = sum(row[1] for row in state.hours.values())
+    rows = [row for h, row in state.hours.items() if h + HOUR_MS - 1 <= state.clock_ms]
+    delivered = sum(row[0] for row in rows)
+    late = sum(row[1] for row in rows)
     decision = decide_city_lateness(delivered, late, rule, firing=state.firing)
     if decision is LatenessDecision.KEEP:
         return []

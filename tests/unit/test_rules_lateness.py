@@ -12,8 +12,11 @@ from monitor.rules.lateness import (
     add_deliveries,
     decide_city_lateness,
     evaluate_city_lateness,
+    evaluation_times,
+    judge_until,
 )
 from monitor.rules.orders import OrderFacts, courier_late
+from monitor.rules.outputs import dt_from_ms
 
 RULE = CityLatenessRule()  # 3 h, fire at 20% with 10 late, resolve below 10%
 T0 = 1_771_056_000_000  # 2026-02-14T08:00Z, an hour start
@@ -61,22 +64,46 @@ class TestCityState:
     def test_fires_once_then_resolves_as_the_late_hours_leave_the_window(self) -> None:
         """12 of 40 late in one hour fires incident 1; hours of punctual deliveries push it out and resolve it."""
         s = CityLatenessState("Kazan")
-        assert add_deliveries(s, T0, 40, 12, T0 + 30 * MIN, RULE)
-        fired = evaluate_city_lateness(s, RULE)
+        assert add_deliveries(s, T0, 40, 12, RULE)
+        assert evaluate_city_lateness(s, RULE, T0 + 30 * MIN) == []  # the hour counts once it is over
+        fired = evaluate_city_lateness(s, RULE, T0 + HOUR_MS - 1)
         assert [(e.value.alert_id, e.value.status) for e in fired] == [("city_lateness:Kazan:1", "firing")]
         assert fired[0].value.details["share"] == 0.3
-        add_deliveries(s, T0 + HOUR_MS, 40, 0, T0 + 90 * MIN, RULE)
-        assert evaluate_city_lateness(s, RULE) == []  # 12 of 80: between the levels
-        add_deliveries(s, T0 + 4 * HOUR_MS, 40, 1, T0 + 4 * HOUR_MS + 30 * MIN, RULE)
-        resolved = evaluate_city_lateness(s, RULE)
+        add_deliveries(s, T0 + HOUR_MS, 40, 0, RULE)
+        assert evaluate_city_lateness(s, RULE, T0 + 2 * HOUR_MS - 1) == []  # 12 of 80: between the levels
+        add_deliveries(s, T0 + 4 * HOUR_MS, 40, 1, RULE)
+        resolved = evaluate_city_lateness(s, RULE, T0 + 5 * HOUR_MS - 1)
         assert [(e.value.alert_id, e.value.status) for e in resolved] == [("city_lateness:Kazan:1", "resolved")]
         assert sorted(s.hours) == [T0 + HOUR_MS, T0 + 4 * HOUR_MS]  # the 08:00 hour left the window
 
     def test_an_hour_already_out_of_the_window_is_ignored(self) -> None:
         """Deliveries of an hour older than the window count nowhere."""
         s = CityLatenessState("Kazan", clock_ms=T0 + 10 * HOUR_MS)
-        assert not add_deliveries(s, T0, 40, 40, T0, RULE)
+        assert not add_deliveries(s, T0, 40, 40, RULE)
         assert s.hours == {}
+
+    def test_judged_as_of_each_hour_whatever_order_the_counts_came_in(self) -> None:
+        """Counts of later hours arriving first do not count before their time, nor hide an earlier incident:
+        the same alerts at the same times for both arrival orders."""
+        hours = [(T0 + h * HOUR_MS, 40, late) for h, late in enumerate([0, 15, 14, 0, 0, 0, 0, 0])]
+        results = []
+        for order in (hours, list(reversed(hours))):
+            s = CityLatenessState("Kazan")
+            for hour_ms, delivered, late in order:
+                assert add_deliveries(s, hour_ms, delivered, late, RULE)
+            emits = judge_until(s, T0 + 8 * HOUR_MS, RULE)
+            results.append([(e.value.status, e.value.at) for e in emits])
+        assert results[0] == results[1]
+        # 29 of 120 by the end of 10:00 (15 of 80 at the end of 09:00 is below 20%); 0 of 120 by 13:59
+        assert results[0] == [("firing", dt_from_ms(T0 + 3 * HOUR_MS - 1)),
+                              ("resolved", dt_from_ms(T0 + 6 * HOUR_MS - 1))]
+
+    def test_evaluation_steps_are_where_the_window_changes_then_the_watermark(self) -> None:
+        """Steps at the end of each counted hour and when it leaves the window; none when nothing moved."""
+        s = CityLatenessState("Kazan", {T0: [1, 0]}, clock_ms=T0 - MIN)
+        assert evaluation_times(s, T0 + 5 * HOUR_MS, RULE) == [
+            T0 + HOUR_MS - 1, T0 + HOUR_MS + RULE.window_ms, T0 + 5 * HOUR_MS]
+        assert evaluation_times(s, T0 - MIN, RULE) == []
 
     def test_round_trips_through_bytes(self) -> None:
         """The compact JSON form restores an equal state."""
