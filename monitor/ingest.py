@@ -16,8 +16,8 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 - ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
   ``clock_tick``, with an empty value, to every store partition (see ``monitor/clock.py``).
 
-Messages on ``<app>-reviews-by-store``: batches only, a JSON list of ``[review_id, order_id, store_id, city,
-rating, text, created_ms]``.
+Messages on ``<app>-reviews-by-store`` (header ``b``): batches only, a JSON list of ``[review_id, order_id,
+store_id, city, rating, text, created_ms]``, the reviews of all partitions read in one poll merged by time.
 
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker (at
 least once: after a crash the batches since the last commit are sent again, and the store rules apply a repeated
@@ -27,6 +27,7 @@ event as a no-op). A failed send rewinds to the committed offsets.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections import Counter
 from typing import Any
@@ -138,7 +139,11 @@ class Ingest(Service):
                 await asyncio.sleep(1.0)
                 continue
             for tp, records in polled.items():
-                await self._forward(tp, records)
+                if tp.topic == self.topic:
+                    await self._forward_orders(tp, records)
+            reviews = {tp: records for tp, records in polled.items() if tp.topic != self.topic}
+            if reviews:
+                await self._forward_reviews(reviews)
             now = time.monotonic()
             if now - self._beat_at >= self.settings.clock_tick.total_seconds():
                 self._beat_at = now
@@ -147,28 +152,45 @@ class Ingest(Service):
                 self._commit_at = now
                 await self.commit()
 
-    async def _forward(self, tp: TopicPartition, records: list[Any]) -> None:
-        """Validate ``records`` of one source partition and send the valid ones on, batched per store partition."""
+    async def _forward_orders(self, tp: TopicPartition, records: list[Any]) -> None:
+        """Validate ``records`` of one order-status partition and send the valid ones on, batched per store
+        partition, in their source order (the store partitions' clocks follow each source separately)."""
         batches: dict[int, list[list[Any]]] = {}
-        if tp.topic == self.topic:
-            max_ms = self._max_event_ms.get(tp.partition, NEVER)
-            for record in records:
-                d = await self._valid(record, "order_id", order_status_fields)
-                if d is not None:
-                    at_ms = _ms(d["occurred_at"])
-                    max_ms = max(max_ms, at_ms)
-                    batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                        [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
-            await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
-            self._max_event_ms[tp.partition] = max_ms
-        else:
+        max_ms = self._max_event_ms.get(tp.partition, NEVER)
+        for record in records:
+            d = await self._valid(record, "order_id", order_status_fields)
+            if d is not None:
+                at_ms = _ms(d["occurred_at"])
+                max_ms = max(max_ms, at_ms)
+                batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
+                    [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
+        await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
+        self._max_event_ms[tp.partition] = max_ms
+        self._read(tp, records)
+
+    async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
+        """Validate the reviews of one poll and send the valid ones on, batched per store partition.
+
+        Reviews are judged as they arrive, at the stream time of their partition (``agents/store_reviews.py``):
+        the reviews of all polled partitions are merged by ``created_at`` (each partition's own order kept), so
+        a batch does not run one source's days ahead of another's.
+        """
+        per_source = []
+        for tp, records in polled.items():
+            valid = []
             for record in records:
                 d = await self._valid(record, "review_id", self._review_fields)
                 if d is not None:
-                    batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                        [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
-                         _ms(d["created_at"])])
-            await self._send(self.review_target, batches, f"b:{tp.partition}")
+                    valid.append([d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
+                                  _ms(d["created_at"])])
+            per_source.append(valid)
+            self._read(tp, records)
+        batches: dict[int, list[list[Any]]] = {}
+        for review in heapq.merge(*per_source, key=lambda r: r[6]):
+            batches.setdefault(partition_for(review[2].encode(), self.targets), []).append(review)
+        await self._send(self.review_target, batches, "b")
+
+    def _read(self, tp: TopicPartition, records: list[Any]) -> None:
         self._next[tp] = records[-1].offset + 1
         self.received[tp.topic] += len(records)
 

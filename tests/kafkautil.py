@@ -34,7 +34,7 @@ def consume_until(bootstrap: str, topic: str, done: Callable[[list[dict]], bool]
         while time.monotonic() < deadline:
             for m in consumer:
                 messages.append({"key": m.key, "value": m.value, "partition": m.partition, "offset": m.offset,
-                                 "timestamp": m.timestamp,
+                                 "timestamp": m.timestamp, "headers": dict(m.headers or ()),
                                  "json": _try_json(m.value)})
             if done(messages):
                 return messages

@@ -119,23 +119,19 @@ class Deduped:
 
 
 # review negativity is judged on arrival: when it fires (its time and share) depends on how review partitions
-# interleave, so only its id is deterministic (README, Design); every other output is deterministic in full
-ARRIVAL_JUDGED = ("store_negativity", "city_negativity", "store_repeat_offender", "city_lateness")
-# city courier lateness adds up counts that store partitions send as they flush, judged as they arrive: after a
-# crash the partitions catch up at other paces, so even whether a borderline incident happens can differ
-# (README, Known gaps); it is left out of the id comparison
-ARRIVAL_COUNTED = ("city_lateness",)
+# interleave, so only its id is deterministic (README, Design); every other output is deterministic in full,
+# city_lateness included (judged up to a watermark over the store partitions)
+ARRIVAL_JUDGED = ("store_negativity", "city_negativity", "store_repeat_offender")
 
 
 def deterministic_ids(d: Deduped) -> set[tuple[str, str]]:
-    """The ids of every output except the arrival-counted ones."""
-    return {k for k, v in d.by_id.items() if v.get("kind") not in ARRIVAL_COUNTED}
+    """The ids of every output."""
+    return set(d.by_id)
 
 
 def comparable(d: Deduped) -> dict[tuple[str, str], dict | None]:
     """Outputs by id, with the arrival-judged alerts reduced to their id."""
-    return {k: (None if v.get("kind") in ARRIVAL_JUDGED else v) for k, v in d.by_id.items()
-            if v.get("kind") not in ARRIVAL_COUNTED}
+    return {k: (None if v.get("kind") in ARRIVAL_JUDGED else v) for k, v in d.by_id.items()}
 
 
 def dedupe(values: list[dict]) -> Deduped:
