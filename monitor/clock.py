@@ -8,7 +8,9 @@ event of the stream has been applied, at any replay speed. A source that has bee
 it has nothing unread) for ``idle_ms`` of wall time no longer holds the clock back; one that is caught up only
 for a moment, as a source fed live by a replay is between two batches, still does. In live operation, when every source
 has caught up and the stream's time is close to the wall clock, heartbeats advance the clock with the wall
-clock (less a small delay), so deadlines fire without new events.
+clock (less a small delay), so deadlines fire without new events. Heartbeats sent before the partition was
+assigned to this worker (``assigned_wall_ms``) are ignored: after a restart they are read again, and they describe
+forwarding that is being redone, so they would let the clock run ahead of the events sent again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class PartitionClock:
     src_caught_up: dict[int, bool] = field(default_factory=dict)
     src_idle_since: dict[int, int] = field(default_factory=dict)  # wall ms a source was first seen caught up
     wall_ms: int = NEVER  # latest wall time heard in a heartbeat
+    assigned_wall_ms: int = NEVER  # wall time the partition was assigned: older heartbeats are stale
 
     def on_event(self, source: int, sources: int, event_ms: int) -> int:
         """An event from ``source`` (one of ``sources`` partitions); returns the new clock."""
@@ -49,7 +52,9 @@ class PartitionClock:
     def on_heartbeat(self, source: int, sources: int, *, caught_up: bool, wall_ms: int,
                      max_event_ms: int = NEVER) -> int:
         """A source's heartbeat: the largest event time it forwarded (to any partition), whether it has read
-        all it has, and the wall time; returns the new clock."""
+        all it has, and the wall time; returns the new clock (unchanged by a stale heartbeat)."""
+        if wall_ms < self.assigned_wall_ms:
+            return self.now_ms
         self.sources = max(self.sources, sources)
         self.src_caught_up[source] = caught_up
         self.wall_ms = max(self.wall_ms, wall_ms)

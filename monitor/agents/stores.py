@@ -23,8 +23,8 @@ from monitor.ingest import unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.lateness import HOUR_MS
-from monitor.rules.orders import F_COUNTED_DELIVERED, courier_late
-from monitor.rules.stores import OrderRules, advance, apply_order_event, next_due_ms, restore
+from monitor.rules.orders import courier_late
+from monitor.rules.stores import Applied, OrderRules, advance, apply_order_event, next_due_ms, restore
 from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
@@ -42,7 +42,7 @@ _runtimes: dict[int, PartitionRuntime] = {}
 _rebuild_needed = True
 _stream: Any = None  # the agent's stream with manual acknowledgement
 _releasing = False  # partitions are being given up: flush after every event until the next assignment
-_assigned_wall_ms = 0  # wall time of the last (re)assignment: older heartbeats are read again, and stale
+_assigned_wall_ms = 0  # wall time of the last (re)assignment: the clocks ignore older heartbeats (stale)
 
 
 @app.on_partitions_assigned.connect
@@ -52,7 +52,7 @@ async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None
 
 
 def _new_runtime(partition: int) -> PartitionRuntime:
-    return PartitionRuntime(clock=PartitionClock(**_LIVE), partition=partition)
+    return PartitionRuntime(clock=PartitionClock(**_LIVE, assigned_wall_ms=_assigned_wall_ms), partition=partition)
 
 
 def _rebuild() -> None:
@@ -184,17 +184,16 @@ async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source
     key = store_key(store_id, city)
     state = _load(rt, key) or StoreState(store_id, city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
-    before = state.orders.get(order_id)
-    counted = before is not None and before.flags & F_COUNTED_DELIVERED
-    if not apply_order_event(state, order_id, status, at_ms, promised_ms, RULES):
+    applied = apply_order_event(state, order_id, status, at_ms, promised_ms, RULES)
+    if applied is Applied.TOO_OLD:
         log.info("order_too_old", order_id=order_id, store_id=store_id, city=city,
                  partition=message.partition, offset=message.offset)
         return
-    after = state.orders.get(order_id)
-    if not counted and after is not None and after.flags & F_COUNTED_DELIVERED:  # delivered: count it for the city
-        row = rt.deliveries.setdefault((state.city, after.delivered_ms - after.delivered_ms % HOUR_MS), [0, 0])
+    if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
+        facts = state.orders[order_id]
+        row = rt.deliveries.setdefault((state.city, facts.delivered_ms - facts.delivered_ms % HOUR_MS), [0, 0])
         row[0] += 1
-        row[1] += courier_late(after, RULES.lead_ms(state.city))
+        row[1] += courier_late(facts, RULES.lead_ms(state.city))
     await publish(advance(state, rt.clock.now_ms, RULES), message, log)
     _save(rt, key, state, message.partition)
 
@@ -242,8 +241,6 @@ async def stores(stream):  # type: ignore[no-untyped-def]
                         await _on_order(rt, message, order, source, sources)
                         await _advance_due(rt, message)
                     rt.held_events += len(batch)
-                elif kind == "h" and int(fields[3]) < _assigned_wall_ms:
-                    pass  # sent before this assignment (read again after a restart): says nothing about now
                 elif kind == "h":
                     rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
                                           wall_ms=int(fields[3]), max_event_ms=int(fields[4]))

@@ -6,6 +6,7 @@ the state and sends the outputs. Outputs carry deterministic ids, so replays and
 
 from __future__ import annotations
 
+import enum
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from monitor.rules.orders import (
 from monitor.rules.outputs import Emit, dt_from_ms, iso_from_ms
 from monitor.tables.store_state import StoreState
 
-__all__ = ["OrderRules", "Emit", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at"]
+__all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at"]
 
 DAY_MS = 86_400_000
 DAYS_KEPT_MS = 35 * DAY_MS
@@ -70,16 +71,24 @@ class OrderRules:
         return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)
 
 
+class Applied(enum.Enum):
+    """What an order event did to its store."""
+
+    TOO_OLD = "TOO_OLD"  # the order is too old to matter (already forgotten): ignored
+    APPLIED = "APPLIED"
+    DELIVERED = "DELIVERED"  # applied, and the order's delivery is counted now (once per order)
+
+
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
-                      rules: OrderRules) -> bool:
-    """Merge an order event into the store; False when the order is too old to matter (already forgotten)."""
+                      rules: OrderRules) -> Applied:
+    """Merge an order event into the store."""
     if order_id in state.done:  # finished and settled: a duplicate or a straggler changes nothing
-        return True
+        return Applied.APPLIED
     facts = state.orders.get(order_id)
     if facts is None:
         probe = apply_status(None, status, at_ms, promised_ms)
         if forget_at_ms(probe, rules.late_window_ms, rules.retention_ms) <= state.clock_ms:
-            return False
+            return Applied.TOO_OLD
         before = None
     else:
         before = (facts.created_ms, facts.promised_ms)
@@ -93,13 +102,15 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
     if not facts.flags & F_COUNTED_CREATED:
         facts.flags |= F_COUNTED_CREATED
         _count(state, facts.created_ms, 0)
+    applied = Applied.APPLIED
     if facts.delivered_ms is not None and not facts.flags & F_COUNTED_DELIVERED:
         facts.flags |= F_COUNTED_DELIVERED
         _count(state, facts.delivered_ms, 1)
+        applied = Applied.DELIVERED
     if facts.cancelled_ms is not None and not facts.flags & F_COUNTED_CANCELLED:
         facts.flags |= F_COUNTED_CANCELLED
         _count(state, facts.cancelled_ms, 3)
-    return True
+    return applied
 
 
 def _finished_ms(f: OrderFacts) -> int:

@@ -51,6 +51,15 @@ class TestPartitionClock:
         c.on_event(0, 1, T)
         assert c.on_heartbeat(0, 1, caught_up=True, wall_ms=T + 30 * S) == T + 28 * S
 
+    def test_heartbeats_sent_before_the_assignment_are_ignored(self) -> None:
+        """Read again after a restart, an old heartbeat must not move the clock or mark its source caught up."""
+        c = PartitionClock(idle_ms=0, assigned_wall_ms=T)
+        c.on_event(0, 2, T - 60 * S)
+        c.on_event(1, 2, T - 90 * S)
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=T - 1, max_event_ms=T - 30 * S) == T - 90 * S
+        assert c.src_caught_up[1] is False
+        assert c.on_heartbeat(1, 2, caught_up=True, wall_ms=T, max_event_ms=T - 30 * S) == T - 60 * S
+
     def test_replay_of_history_ignores_the_wall_clock(self) -> None:
         """A stream far behind the wall clock (a replay) advances by events only."""
         c = PartitionClock(live_delay_ms=2 * S, live_horizon_ms=3600 * S)
