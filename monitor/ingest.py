@@ -19,6 +19,11 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 Messages on ``<app>-reviews-by-store`` (header ``b``): batches only, a JSON list of ``[review_id, order_id,
 store_id, city, rating, text, created_ms]``, the reviews of all partitions read in one poll merged by time.
 
+Alignment: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
+topic that still has records left is paused until that one catches up. Without it one partition of a backlog
+can be read days ahead of another (a fetch returns megabytes of one partition): the order clocks hold the
+decisions back anyway, but reviews, judged as they arrive, would find older ones too old.
+
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker (at
 least once: after a crash the batches since the last commit are sent again, and the store rules apply a repeated
 event as a no-op). A failed send rewinds to the committed offsets.
@@ -30,6 +35,7 @@ import asyncio
 import heapq
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -46,7 +52,7 @@ from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack"]
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "partitions_ahead"]
 
 log = get_logger("monitor.ingest")
 HEADER = "qm"
@@ -61,6 +67,16 @@ def pack(events: list[list[Any]]) -> bytes:
 
 def unpack(raw: bytes) -> list[list[Any]]:
     return orjson.loads(raw)
+
+
+def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms: int) -> set[Any]:
+    """The partitions (of one topic) whose newest event read is more than ``skew_ms`` ahead of the slowest
+    partition that still has records to read; none when ``skew_ms`` is 0 or no such partition was read yet."""
+    known = [read_ms[tp] for tp in behind if read_ms.get(tp, NEVER) != NEVER]
+    if skew_ms <= 0 or not known:
+        return set()
+    slowest = min(known)
+    return {tp for tp, ms in read_ms.items() if ms - slowest > skew_ms}
 
 
 def _ms(dt: Any) -> int:
@@ -94,7 +110,8 @@ class Ingest(Service):
         self.received: Counter[str] = Counter()  # records read, by topic (for /metrics)
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
-        self._max_event_ms: dict[int, int] = {}  # largest event time sent, per source partition
+        self._max_event_ms: dict[int, int] = {}  # largest event time sent, per order-status partition
+        self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
         self._reported: dict[int, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
@@ -144,6 +161,8 @@ class Ingest(Service):
             reviews = {tp: records for tp, records in polled.items() if tp.topic != self.topic}
             if reviews:
                 await self._forward_reviews(reviews)
+            if polled:
+                self._align()
             now = time.monotonic()
             if now - self._beat_at >= self.settings.clock_tick.total_seconds():
                 self._beat_at = now
@@ -166,7 +185,7 @@ class Ingest(Service):
                     [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
         await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
         self._max_event_ms[tp.partition] = max_ms
-        self._read(tp, records)
+        self._read(tp, records, max_ms)
 
     async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
         """Validate the reviews of one poll and send the valid ones on, batched per store partition.
@@ -184,15 +203,35 @@ class Ingest(Service):
                     valid.append([d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
                                   _ms(d["created_at"])])
             per_source.append(valid)
-            self._read(tp, records)
+            self._read(tp, records, max((r[6] for r in valid), default=NEVER))
         batches: dict[int, list[list[Any]]] = {}
         for review in heapq.merge(*per_source, key=lambda r: r[6]):
             batches.setdefault(partition_for(review[2].encode(), self.targets), []).append(review)
         await self._send(self.review_target, batches, "b")
 
-    def _read(self, tp: TopicPartition, records: list[Any]) -> None:
+    def _read(self, tp: TopicPartition, records: list[Any], max_ms: int) -> None:
         self._next[tp] = records[-1].offset + 1
+        self._read_ms[tp] = max(self._read_ms.get(tp, NEVER), max_ms)
         self.received[tp.topic] += len(records)
+
+    def _align(self) -> None:
+        """Pause the partitions read too far ahead of their topic's slowest one (see the module doc)."""
+        assert self.consumer is not None
+        skew_ms = int(self.settings.source_skew.total_seconds() * 1000)
+        owned = self.consumer.assignment()
+        pause: set[TopicPartition] = set()
+        for topic in (self.topic, self.review_topic):
+            mine = {tp: ms for tp, ms in self._read_ms.items() if tp.topic == topic and tp in owned}
+            behind = [tp for tp in mine if (hw := self.consumer.highwater(tp)) is not None
+                      and self._next.get(tp, 0) < hw]
+            pause |= partitions_ahead(mine, behind, skew_ms)
+        paused = self.consumer.paused()
+        if pause - paused:
+            self.consumer.pause(*(pause - paused))
+        if paused - pause:
+            self.consumer.resume(*(paused - pause))
+        if pause != paused:
+            log.info("ingest_aligned", paused=sorted(f"{tp.topic}:{tp.partition}" for tp in pause))
 
     def _review_fields(self, raw: bytes | None, *, max_bytes: int) -> dict[str, Any]:
         return decode_contract(REVIEW, raw, max_bytes=max_bytes)
@@ -296,4 +335,5 @@ class Ingest(Service):
             if tp not in assigned:
                 self._next.pop(tp, None)
                 self._committed.pop(tp, None)
+                self._read_ms.pop(tp, None)
         log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))

@@ -176,6 +176,10 @@ class Settings:
     state_flush_interval: timedelta = setting(
         parse_duration("1s"), "the store agent writes changed store states to RocksDB and the changelog at most "
         "this often, and commits the events behind them only then (0s: after every event)", parse_duration)
+    source_skew: timedelta = setting(
+        parse_duration("1h"), "ingest reads an input partition at most this far in event time ahead of the slowest "
+        "partition of its topic that still has records to read (event-time alignment; 0s: no limit)",
+        parse_duration)
     live_delay: timedelta = setting(parse_duration("2s"), "in live operation the clock trails the wall clock "
                                     "by this much (room for in-flight events)", parse_duration)
     live_horizon: timedelta = setting(parse_duration("1h"), "a stream whose clock is within this of the wall "
