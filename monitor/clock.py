@@ -1,7 +1,7 @@
 """Event-time clock of one store partition: a watermark over the source partitions, plus a live wall-clock tick.
 
 Order events reach a store partition from every ``order-status`` partition, interleaved in whatever order the
-forwarders ran, and each store partition sees only its own stores' events. Heartbeats from every source carry
+ingests ran, and each store partition sees only its own stores' events. Heartbeats from every source carry
 the largest event time it has forwarded anywhere, so all store partitions share the stream's time. The clock
 only advances to a time that every source still behind has reached, so a deadline fires after every earlier
 event of the stream has been applied, at any replay speed. A source that has been caught up (its heartbeats say
