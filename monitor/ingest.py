@@ -108,6 +108,8 @@ class Ingest(Service):
         self.producer: AIOKafkaProducer | None = None
         self.targets = settings.partitions
         self.received: Counter[str] = Counter()  # records read, by topic (for /metrics)
+        self.rate_per_s = 0.0  # input records read per second, over the last few seconds
+        self._rate_at, self._rate_count = time.monotonic(), 0
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
         self._max_event_ms: dict[int, int] = {}  # largest event time sent, per order-status partition
@@ -164,6 +166,10 @@ class Ingest(Service):
             if polled:
                 self._align()
             now = time.monotonic()
+            if now - self._rate_at >= 5.0:
+                total = sum(self.received.values())
+                self.rate_per_s = (total - self._rate_count) / (now - self._rate_at)
+                self._rate_at, self._rate_count = now, total
             if now - self._beat_at >= self.settings.clock_tick.total_seconds():
                 self._beat_at = now
                 await self._heartbeat()

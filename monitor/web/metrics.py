@@ -113,7 +113,7 @@ def render(*, input_by_topic: Mapping[str, int], hidden_stores: int, stores: int
     lines += _family("monitor_stores", "gauge", "stores with state on this worker", [({}, stores)])
     lines += _histogram_lines("monitor_event_processing_seconds", "time an agent spent on one event, by topic",
                               LATENCY)
-    lines += _family("monitor_events_per_second", "gauge", "events processed per second (faust's sampler)",
+    lines += _family("monitor_events_per_second", "gauge", "input events read per second",
                      [({}, events_per_s)])
     lines += _family("monitor_consumer_lag", "gauge", "messages not yet processed, by assigned topic partition",
                      (({"topic": t, "partition": p}, n) for (t, p), n in sorted(lag.items())))

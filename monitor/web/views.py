@@ -151,7 +151,7 @@ class DashboardData(web.View):
             "at_risk": [s for s in stores if s["at_risk_now"]],
             "cities": live.local_cities(),
             "alerts": list(reversed(counters.RECENT_ALERTS))[:20],
-            "events_per_second": float(app.monitor.events_s),
+            "events_per_second": live.input_rate(app),
             "lag": sum(live.consumer_lag(app).values()),
             **_scope(),
         })
