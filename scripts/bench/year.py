@@ -6,8 +6,8 @@
 Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), streams the seeded generator's traffic (orders with
 their status events and reviews, one incident of each kind on the middle day) into fresh topics without holding
 it in memory, then runs one `monitor worker` over it as fast as possible. Every --sample-s seconds it records the
-events applied (input offsets the worker's ingest committed, less the events in batches it forwarded to the
-by-store topics that the store agents have not committed yet), the event-day they reach, the worker's RSS and peak RSS, and the size of its state folder. The
+events applied (the events in the batches ingest forwarded to the by-store topics, below the offsets the store
+agents committed), the event-day they reach, the worker's RSS and peak RSS, and the size of its state folder. The
 result says whether state and RSS stay bounded: compared at 50% and 100% of the replay, once the longest
 retention window has passed (old windows and finished orders expire by event time, so they must not grow with
 history). Writes JSON (and a PNG chart with --chart).
@@ -112,15 +112,17 @@ class ForwardedEvents:
                         offsets.append(m.offset)
                         cumulative.append((cumulative[-1] if cumulative else 0) + len(orjson.loads(m.value)))
 
-    def not_applied(self, committed: dict[tuple[str, int], int]) -> int:
-        """Events in batch messages at or after each partition's committed offset."""
-        left = 0
+    def split(self, committed: dict[tuple[str, int], int]) -> tuple[int, int]:
+        """(applied, not applied): events in batch messages before, and at or after, each partition's committed
+        offset."""
+        applied = left = 0
         for key, offsets in self.offsets.items():
             cumulative = self.cumulative[key]
             if cumulative:
                 i = bisect_left(offsets, committed.get(key, 0))
-                left += cumulative[-1] - (cumulative[i - 1] if i > 0 else 0)
-        return left
+                done = cumulative[i - 1] if i > 0 else 0
+                applied, left = applied + done, left + cumulative[-1] - done
+        return applied, left
 
     def close(self) -> None:
         self.consumer.close()
@@ -152,12 +154,11 @@ def run_worker(bootstrap: str, topics: dict[str, str], loaded: dict, workdir: Pa
                 forwarded = forwarded or ForwardedEvents(bootstrap, by_store)
                 forwarded.poll()
                 committed = committed_offsets(bootstrap, app_id)
-                backlog = forwarded.not_applied(committed)
+                applied, backlog = forwarded.split(committed)
             except Exception as exc:  # noqa: BLE001 - the group or the topics are not there yet
                 print(f"  waiting for the group: {exc}", file=sys.stderr)
                 continue
             read = total - remaining(inputs, committed)
-            applied = max(0, read - backlog)
             now = time.perf_counter()
             if first_progress is None and read > 0:
                 first_progress = now
