@@ -163,6 +163,11 @@ class Settings:
     replication_factor: int = setting(1, "replication factor of topics the monitor creates", _int(1, 7))
     store_url: str = setting("rocksdb://", "Faust table store (rocksdb:// uses rocksdict when installed)", _store_url)
     data_dir: Path = setting(Path("var"), "directory for RocksDB state and local files", lambda v: Path(str(v)))
+    rocksdb_write_buffer_mb: int = setting(
+        8, "RocksDB write buffer of each table partition in MiB, at most two in memory (faust's default: 64 x 3)",
+        _int(1, 1024))
+    rocksdb_block_cache_mb: int = setting(
+        16, "RocksDB block cache of each table partition in MiB (faust's default: 2 GiB)", _int(1, 4096))
     web_host: str = setting("127.0.0.1", "address the worker's web server binds to", _str)
     web_port: int = setting(6066, "port of the worker's web server", _int(1, 65535))
     web_enabled: bool = setting(True, "run the worker's web server", _bool)
@@ -309,6 +314,15 @@ class Settings:
     @property
     def table_dir(self) -> Path:
         return self.data_dir / "tables"
+
+    def rocksdb_options(self) -> dict[str, int]:
+        """Options for every table's RocksDB (a new dict each call: faust keeps and mutates the one it gets).
+
+        Memory is per table partition (4 tables x ``partitions``), so faust's defaults, sized for one big table,
+        let a worker's RSS grow to gigabytes as write buffers fill; these keep it bounded and small."""
+        mib = 1024 * 1024
+        return {"write_buffer_size": self.rocksdb_write_buffer_mb * mib, "max_write_buffer_number": 2,
+                "block_cache_size": self.rocksdb_block_cache_mb * mib}
 
 
 def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

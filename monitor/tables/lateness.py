@@ -11,6 +11,7 @@ __all__ = ["city_lateness"]
 # co-partitioned with <app>-deliveries-by-city (key city)
 city_lateness: CachedTable[CityLatenessState] = CachedTable(
     app.Table("city-lateness", key_type=bytes, value_type=bytes, partitions=settings.partitions,
+              options=settings.rocksdb_options(),
               help="per city: deliveries and courier-late deliveries per event hour, lateness alert state"),
     CityLatenessState.from_bytes, CityLatenessState.to_bytes,
 )

@@ -11,12 +11,14 @@ __all__ = ["store_reviews", "city_reviews"]
 # co-partitioned with <app>-reviews-by-store (key store_key(store, city))
 store_reviews: CachedTable[NegativityState] = CachedTable(
     app.Table("store-reviews", key_type=bytes, value_type=bytes, partitions=settings.partitions,
+              options=settings.rocksdb_options(),
               help="per (store, city): review day buckets, seen review ids, negativity alert state"),
     NegativityState.from_bytes, NegativityState.to_bytes,
 )
 # co-partitioned with <app>-reviews-by-city (key city)
 city_reviews: CachedTable[NegativityState] = CachedTable(
     app.Table("city-reviews", key_type=bytes, value_type=bytes, partitions=settings.partitions,
+              options=settings.rocksdb_options(),
               help="per city: review day buckets and negativity alert state"),
     NegativityState.from_bytes, NegativityState.to_bytes,
 )

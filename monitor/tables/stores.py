@@ -13,5 +13,6 @@ store_table = app.Table(
     key_type=bytes,  # faust picks the raw serializer for bytes: values are our own compact JSON
     value_type=bytes,
     partitions=settings.partitions,
+    options=settings.rocksdb_options(),
     help="per (store, city): recent order facts, visibility incident, daily totals",
 )

@@ -28,6 +28,19 @@ def table_state(env: dict[str, str], table: str) -> dict[bytes, dict]:
     return {k: orjson.loads(v) for k, v in latest.items() if v is not None}
 
 
+def rocksdb_option(data_dir: Path, app_id: str, name: str) -> set[str]:
+    """The values of a RocksDB option in the OPTIONS files of every table database of ``app_id``."""
+    values = set()
+    files = list((data_dir / "faust" / app_id).rglob("OPTIONS-*"))
+    assert files, f"no RocksDB OPTIONS file under {data_dir / 'faust' / app_id}"
+    for options in files:
+        for line in options.read_text().splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and key == name:
+                values.add(value.strip())
+    return values
+
+
 def cut_traffic(src: Path, dst: Path) -> int:
     """The records of ``src`` from CUT on."""
     cut_ms = int(CUT.timestamp() * 1000)
@@ -71,7 +84,9 @@ class TestBoundedState:
                               incidents=())
         thirty = tmp_path / "30d.jsonl"
         assert cut_traffic(sixty, thirty) > 1000
-        runs = {name: (run_env(monitor_env, name), path) for name, path in (("d60", sixty), ("d30", thirty))}
+        # the short run also checks that the RocksDB memory settings reach every table (4 MiB instead of 8)
+        runs = {name: (run_env(monitor_env, name, **extra), path) for name, path, extra in (
+            ("d60", sixty, {}), ("d30", thirty, {"MONITOR_ROCKSDB_WRITE_BUFFER_MB": "4"}))}
         workers = {name: start_worker(env, name=name) for name, (env, _) in runs.items()}  # side by side
         for env, path in runs.values():
             replay(env, path)
@@ -80,6 +95,12 @@ class TestBoundedState:
             wait_until_done(env)
             assert workers[name].stop() == 0
             states[name] = {t: table_state(env, t) for t in TABLES}
+
+        data = Path(monitor_env["MONITOR_DATA_DIR"])
+        for name, buffer_mb in (("d60", 8), ("d30", 4)):
+            app_id = runs[name][0]["MONITOR_APP_ID"]
+            assert rocksdb_option(data, app_id, "write_buffer_size") == {str(buffer_mb << 20)}, name
+            assert rocksdb_option(data, app_id, "max_write_buffer_number") == {"2"}, name
 
         long, short = states["d60"], states["d30"]
         for table in TABLES:
