@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict, deque
 from typing import Any
 
-__all__ = ["ALERTS", "VISIBILITY", "DEAD_LETTERS", "RECENT_ALERTS", "record_emit", "record_dead_letter",
+__all__ = ["ALERTS", "VISIBILITY", "DEAD_LETTERS", "RECENT_ALERTS", "PROCESSED", "record_emit", "record_dead_letter",
            "recent_decisions", "reason_class"]
 
 # (kind, status) -> alerts this worker published
@@ -14,6 +14,8 @@ ALERTS: Counter[tuple[str, str]] = Counter()
 VISIBILITY: Counter[str] = Counter()
 # (source topic, reason class) -> dead letters this worker sent
 DEAD_LETTERS: Counter[tuple[str, str]] = Counter()
+# (topic, partition) -> the offset of the last message this worker's store agents processed (for ingest's lead)
+PROCESSED: dict[tuple[str, int], int] = {}
 # the newest alerts this worker published, newest last (for the dashboard)
 RECENT_ALERTS: deque[dict[str, Any]] = deque(maxlen=50)
 

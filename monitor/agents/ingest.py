@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from faust.types import TP
+
 from monitor.app import app, settings
+from monitor.counters import PROCESSED
 from monitor.ingest import Ingest
+from monitor.topicnames import orders_by_store_name, reviews_by_store_name
 
 __all__ = ["WorkerIngest", "running"]
 
@@ -22,7 +26,24 @@ _running: list[Ingest] = []
 class WorkerIngest(Ingest):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
+        self._by_store = (orders_by_store_name(settings.app_id), reviews_by_store_name(settings.app_id))
         _running.append(self)
+
+    def downstream_backlog(self) -> int:
+        """Batch messages on the by-store partitions this worker's agents own, not processed yet (partitions
+        its agents have not processed anything of since start count as none: unknown)."""
+        try:
+            owned = app.consumer.assignment()
+        except Exception:  # noqa: BLE001 - the consumer is not up yet
+            return 0
+        backlog = 0
+        for (topic, partition), done in list(PROCESSED.items()):
+            tp = TP(topic, partition)
+            if topic in self._by_store and tp in owned:
+                highwater = app.consumer.highwater(tp)
+                if highwater is not None:
+                    backlog += max(0, highwater - done - 1)
+        return backlog
 
 
 def running() -> Ingest | None:

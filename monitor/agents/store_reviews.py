@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from monitor.app import app, settings
+from monitor.counters import PROCESSED
 from monitor.ingest import unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
@@ -42,6 +43,7 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
             store_reviews.put(key, state)
         for city, reviews in by_city.items():
             await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
+        PROCESSED[(message.topic, message.partition)] = message.offset
 
 
 async def _on_review(message: Any, review: list[Any], changed: dict[bytes, NegativityState]) -> list[Any] | None:

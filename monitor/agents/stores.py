@@ -18,6 +18,7 @@ from faust import streams as faust_streams
 from monitor.app import app, settings
 from monitor.clock import NEVER, PartitionClock
 from monitor.codec import DecodeError, decode_store_command
+from monitor.counters import PROCESSED
 from monitor.deadletters import send_to_dead_letters
 from monitor.ingest import unpack
 from monitor.logs import get_logger
@@ -251,6 +252,7 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         await _advance_due(rt, message)
         rt.held.append(event)
         rt.held_events += 1
+        PROCESSED[(message.topic, message.partition)] = message.offset
         if _releasing or rt.held_events >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
             await _flush(rt)
 
