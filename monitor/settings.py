@@ -158,7 +158,8 @@ class Settings:
         "127.0.0.1:9092", "Kafka bootstrap servers, host:port[,host:port]", _bootstrap,
         env=("KAFKA_BOOTSTRAP_SERVERS",),
     )
-    app_id: str = setting("quality-monitor", "Faust app id: consumer group and prefix of internal topics", _str)
+    app_id: str = setting("quality-monitor", "Faust app id: consumer groups (<app_id>, <app_id>-ingest) and "
+                          "prefix of internal topics", _str)
     partitions: int = setting(4, "partitions of input, repartition and table topics (co-partitioned)", _int(1, 512))
     replication_factor: int = setting(1, "replication factor of topics the monitor creates", _int(1, 7))
     store_url: str = setting("rocksdb://", "Faust table store (rocksdb:// uses rocksdict when installed)", _store_url)

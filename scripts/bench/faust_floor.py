@@ -37,13 +37,13 @@ def app_main() -> None:
     """The benchmarked Faust app (run in a subprocess): MODE, N, BOOT, SRC and DATA come from the environment."""
     import faust
 
-    mode, n, tag = os.environ["MODE"], int(os.environ["N"]), uuid.uuid4().hex[:6]
+    mode, n, tag = os.environ["MODE"], int(os.environ["N"]), uuid.uuid4().hex[:6]  # a fresh app id per run
     app = faust.App(f"floor-{tag}", broker=f"kafka://{os.environ['BOOT']}", store="memory://",
                     topic_partitions=4, consumer_auto_offset_reset="earliest", web_enabled=False,
                     producer_linger=0.005, producer_max_batch_size=256 * 1024, broker_commit_every=1000,
                     broker_commit_interval=1.0, datadir=os.environ["DATA"])
     src = app.topic(os.environ["SRC"], value_serializer="raw", key_serializer="raw")
-    mid = app.topic(f"floor-{tag}-mid", value_serializer="raw", key_serializer="raw", partitions=4)
+    mid = app.topic(os.environ["MID"], value_serializer="raw", key_serializer="raw", partitions=4)
     seen = {"n": 0, "t0": 0.0}
 
     def count() -> None:
@@ -98,9 +98,13 @@ def main() -> int:
         producer.flush()
         producer.close()
         rates = {}
+        mids = {mode: f"{src}-{mode}-mid" for mode in MODES}  # created here: faust does not create them in time
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin.create_topics([NewTopic(t, 4, 1) for t in mids.values()])
+        admin.close()
         for mode in MODES:
             env = {**os.environ, "MODE": mode, "N": str(args.events), "BOOT": bootstrap, "SRC": src,
-                   "DATA": str(work / mode)}
+                   "MID": mids[mode], "DATA": str(work / mode)}
             out = subprocess.run([sys.executable, __file__, "--app"], env=env, capture_output=True, text=True,
                                  timeout=1800)
             found = [line[line.index("RESULT "):] for line in (out.stdout + out.stderr).splitlines()
