@@ -2,9 +2,9 @@
 sent on to the store partitions packed into batch messages.
 
 Why: Faust costs a fixed amount per message. On the 2-core machine an agent that only decodes JSON ran about
-5,200 messages/s (docs/benchmarks.md, "Faust's floor"), and the order path paid that twice per order event (a
-forwarding agent, then the store agent): the pipeline could not pass about 2,500 order events/s however cheap
-its own work. Ingest reads with a plain aiokafka consumer in a group of its own (``<app>-ingest``), validates each
+4,100 messages/s, and a forwarding agent feeding a second agent about 1,500-1,800 (docs/benchmarks.md, "Why
+ingest"), and the order path paid that twice per order event (a forwarding agent, then the store agent): the
+pipeline could not reach 5,000 events/s however cheap its own work. Ingest reads with a plain aiokafka consumer in a group of its own (``<app>-ingest``), validates each
 record (dead-lettering what fails), and sends the store partitions one message per (source partition, store
 partition, poll) carrying up to ``BATCH_MAX`` events in their source order, so Faust's cost is paid per batch.
 
