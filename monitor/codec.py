@@ -15,6 +15,7 @@ __all__ = [
     "DecodeError",
     "decode_order_status",
     "order_status_fields",
+    "review_fields",
     "decode_review",
     "decode_store_command",
     "decode_contract",
@@ -70,9 +71,14 @@ def decode_order_status(raw: bytes | None, *, max_bytes: int | None = None) -> O
     return OrderStatus(**order_status_fields(raw, max_bytes=max_bytes))
 
 
+def review_fields(raw: bytes | None, *, max_bytes: int | None = None) -> dict[str, Any]:
+    """A ``reviews`` value as validated fields."""
+    return decode_contract(REVIEW, raw, max_bytes=max_bytes)
+
+
 def decode_review(raw: bytes | None, *, max_bytes: int | None = None) -> Review:
-    """A ``reviews`` value as a record."""
-    return Review(**decode_contract(REVIEW, raw, max_bytes=max_bytes))
+    """A ``reviews`` value as a record (see ``review_fields``)."""
+    return Review(**review_fields(raw, max_bytes=max_bytes))
 
 
 def decode_store_command(raw: bytes | None, *, max_bytes: int | None = None) -> StoreCommand:

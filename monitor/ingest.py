@@ -4,9 +4,10 @@ sent on to the store partitions packed into batch messages.
 Why: Faust costs a fixed amount per message. On the 2-core machine an agent that only decodes JSON ran about
 4,100 messages/s, and a forwarding agent feeding a second agent about 1,500-1,800 (docs/benchmarks.md, "Why
 ingest"), and the order path paid that twice per order event (a forwarding agent, then the store agent): the
-pipeline could not reach 5,000 events/s however cheap its own work. Ingest reads with a plain aiokafka consumer in a group of its own (``<app>-ingest``), validates each
-record (dead-lettering what fails), and sends the store partitions one message per (source partition, store
-partition, poll) carrying up to ``BATCH_MAX`` events in their source order, so Faust's cost is paid per batch.
+pipeline could not reach 5,000 events/s however cheap its own work. Ingest reads with a plain aiokafka consumer
+in a group of its own (``<app>-ingest``), validates each record (dead-lettering what fails), and sends the store
+partitions one message per (source partition, store partition, poll) carrying up to ``BATCH_MAX`` events in
+their source order, so Faust's cost is paid per batch.
 
 Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 
@@ -44,8 +45,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
 
 from monitor.clock import NEVER
-from monitor.codec import DecodeError, check_key, decode_contract, order_status_fields
-from monitor.contracts import REVIEW
+from monitor.codec import DecodeError, check_key, order_status_fields, review_fields
 from monitor.deadletters import dead_letter_value, note_dead_letter
 from monitor.logs import get_logger
 from monitor.settings import Settings
@@ -117,8 +117,7 @@ class Ingest(Service):
         self._rate_at, self._rate_count = time.monotonic(), 0
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
-        self._max_event_ms: dict[int, int] = {}  # largest event time sent, per order-status partition
-        self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
+        self._read_ms: dict[TopicPartition, int] = {}  # largest event time read (and sent), per source partition
         self._reported: dict[int, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
@@ -137,8 +136,8 @@ class Ingest(Service):
             max_partition_fetch_bytes=4 << 20)
         self.consumer.subscribe([self.topic, self.review_topic], listener=_Rebalance(self))
         await self.consumer.start()
-        log.info("ingest_started", topics=[self.topic, self.review_topic], group=ingest_group(s.app_id), target=self.target,
-                 target_partitions=self.targets)
+        log.info("ingest_started", topics=[self.topic, self.review_topic], group=ingest_group(s.app_id),
+                 target=self.target, target_partitions=self.targets)
 
     async def on_stop(self) -> None:
         if self.consumer is not None:
@@ -206,7 +205,7 @@ class Ingest(Service):
         """Validate ``records`` of one order-status partition and send the valid ones on, batched per store
         partition, in their source order (the store partitions' clocks follow each source separately)."""
         batches: dict[int, list[list[Any]]] = {}
-        max_ms = self._max_event_ms.get(tp.partition, NEVER)
+        max_ms = self._read_ms.get(tp, NEVER)
         for record in records:
             d = await self._valid(record, "order_id", order_status_fields)
             if d is not None:
@@ -215,7 +214,6 @@ class Ingest(Service):
                 batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
                     [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
         await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
-        self._max_event_ms[tp.partition] = max_ms
         self._read(tp, records, max_ms)
 
     async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
@@ -229,7 +227,7 @@ class Ingest(Service):
         for tp, records in polled.items():
             valid = []
             for record in records:
-                d = await self._valid(record, "review_id", self._review_fields)
+                d = await self._valid(record, "review_id", review_fields)
                 if d is not None:
                     valid.append([d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
                                   _ms(d["created_at"])])
@@ -263,9 +261,6 @@ class Ingest(Service):
             self.consumer.resume(*(paused - pause))
         if pause != paused:
             log.info("ingest_aligned", paused=sorted(f"{tp.topic}:{tp.partition}" for tp in pause))
-
-    def _review_fields(self, raw: bytes | None, *, max_bytes: int) -> dict[str, Any]:
-        return decode_contract(REVIEW, raw, max_bytes=max_bytes)
 
     async def _valid(self, record: Any, key_field: str, decode: Any) -> dict[str, Any] | None:
         """The validated fields of ``record``, or None once it is sent to dead-letters with the reason."""
@@ -307,7 +302,8 @@ class Ingest(Service):
     async def _heartbeat(self) -> None:
         """Tell every store partition, per source partition this worker reads, its progress and the wall time."""
         assert self.consumer is not None and self.producer is not None
-        mine = sorted((tp for tp in self.consumer.assignment() if tp.topic == self.topic), key=lambda tp: tp.partition)
+        mine = sorted((tp for tp in self.consumer.assignment() if tp.topic == self.topic),
+                      key=lambda tp: tp.partition)
         wall_ms = int(time.time() * 1000)
         sources = self._sources()
         for tp in mine:
@@ -316,7 +312,7 @@ class Ingest(Service):
                 self._reported[tp.partition] = caught_up
                 log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic,
                          partition=tp.partition, highwater=self.consumer.highwater(tp), next=self._next.get(tp))
-            max_ms = self._max_event_ms.get(tp.partition, NEVER)
+            max_ms = self._read_ms.get(tp, NEVER)
             header = [(HEADER, f"h:{tp.partition}:{sources}:{int(caught_up)}:{wall_ms}:{max_ms}".encode())]
             for partition in range(self.targets):
                 self._pending.append(await self.producer.send(self.target, value=b"", partition=partition,

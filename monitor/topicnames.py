@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["ingest_group", "orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name", "deliveries_by_city_name",
-           "internal_topic_names", "TABLE_NAMES", "changelog_topic_names"]
+__all__ = ["ingest_group", "orders_by_store_name", "reviews_by_store_name", "reviews_by_city_name",
+           "deliveries_by_city_name", "internal_topic_names", "TABLE_NAMES", "changelog_topic_names"]
 
 # the worker's tables (monitor/tables/): faust names their changelog topics "<app_id>-<table>-changelog"
 TABLE_NAMES = ("store-state", "store-reviews", "city-reviews", "city-lateness")

@@ -1,7 +1,8 @@
 """Agent over the store partitions: order facts, deadlines by event time, hide / restore, per-order alerts.
 
-Consumes ``<app>-order-status-by-store`` (batches of order events and heartbeats, from ``monitor/ingest.py``) and ``store-commands``, co-partitioned
-by store. Decisions are the pure functions of ``monitor.rules.stores``; this module only loads, stores and sends.
+Consumes ``<app>-order-status-by-store`` (batches of order events and heartbeats, from ``monitor/ingest.py``) and
+``store-commands``, co-partitioned by store. Decisions are the pure functions of ``monitor.rules.stores``; this
+module only loads, stores and sends.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from monitor.clock import NEVER, PartitionClock
 from monitor.codec import DecodeError, decode_store_command
 from monitor.counters import PROCESSED
 from monitor.deadletters import send_to_dead_letters
-from monitor.ingest import unpack
+from monitor.ingest import HEADER, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.lateness import HOUR_MS
@@ -173,7 +174,7 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
 
 def _header(message: Any) -> str | None:
     for name, value in message.headers or ():
-        if name == "qm":
+        if name == HEADER:
             return value.decode() if isinstance(value, bytes) else str(value)
     return None
 
@@ -233,7 +234,7 @@ async def stores(stream):  # type: ignore[no-untyped-def]
             else:
                 header = _header(message)
                 if header is None:
-                    raise DecodeError(f"{message.topic}: message without the '{'qm'}' header")
+                    raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
                 kind, *fields = header.split(":")
                 if kind == "b":  # a batch from ingest: each event applied, and due deadlines fired, in turn
                     source, sources = int(fields[0]), int(fields[1])
