@@ -17,17 +17,28 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 - ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
   ``clock_tick``, with an empty value, to every store partition (see ``monitor/clock.py``).
 
-Messages on ``<app>-reviews-by-store`` (header ``b``): batches only, a JSON list of ``[review_id, order_id,
-store_id, city, rating, text, created_ms]``, the reviews of all partitions read in one poll merged by time.
+Messages on ``<app>-reviews-by-store`` (header ``b:<released ms>``): batches only, a JSON list of ``[review_id,
+order_id, store_id, city, rating, text, created_ms]``, in ``created_at`` order across the source partitions.
+``<released ms>`` is the time of the last review released so far: every review up to it has been sent, so the
+store partition's review clock may move to it. Each release sends every store partition a batch, empty for
+those that got no review, so quiet store partitions keep moving too (the cities' watermark waits for all).
 
-Alignment: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
-topic that still has records left is paused until that one catches up. Without it one partition of a backlog
-can be read days ahead of another (a fetch returns megabytes of one partition): the order clocks hold the
-decisions back anyway, but reviews, judged as they arrive, would find older ones too old.
+Alignment, two parts:
 
-Delivery: offsets are committed only once every message sent before them is acknowledged by the broker (at
-least once: after a crash the batches since the last commit are sent again, and the store rules apply a repeated
-event as a no-op). A failed send rewinds to the committed offsets.
+- Pausing: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
+  topic that still has records left is paused until that one catches up. It bounds what is read ahead; the order
+  clocks (``monitor/clock.py``) then hold the decisions back until every source has reached their time.
+- Reviews are judged as they arrive (``agents/store_reviews.py``), so they are also merged: the valid reviews
+  read are held per source partition and sent on smallest ``created_at`` first, never past a moment when a
+  partition with records left to read holds none (its next review may be the oldest; ``release_in_order``).
+  Pausing alone is too coarse for them: one fetch can return weeks of a quiet partition, sent before another
+  partition's first fetch arrives, and its reviews would then be found too old. A partition that stays
+  empty with records left for ``_WAIT_POLLS_MAX`` polls stops holding the others back (logged).
+
+Delivery: offsets are committed only once every message sent before them is acknowledged by the broker, and a
+review partition's only up to its first review still held (at least once: after a crash the batches since the
+last commit are sent again, and the store rules apply a repeated event as a no-op). A failed send rewinds to the
+committed offsets.
 """
 
 from __future__ import annotations
@@ -35,8 +46,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -52,7 +63,7 @@ from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "partitions_ahead"]
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order"]
 
 log = get_logger("monitor.ingest")
 HEADER = "qm"
@@ -64,6 +75,7 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
+_WAIT_POLLS_MAX = 50  # polls (each waits at most 100 ms) the review merge waits for a partition with records left
 
 
 def pack(events: list[list[Any]]) -> bytes:
@@ -72,6 +84,14 @@ def pack(events: list[list[Any]]) -> bytes:
 
 def unpack(raw: bytes) -> list[list[Any]]:
     return orjson.loads(raw)
+
+
+def header_of(message: Any) -> str | None:
+    """The ``qm`` header of a message ingest sent (None when it has none)."""
+    for name, value in message.headers or ():
+        if name == HEADER:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
 
 
 def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms: int) -> set[Any]:
@@ -84,8 +104,34 @@ def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms:
     return {tp for tp, ms in read_ms.items() if ms - slowest > skew_ms}
 
 
+def release_in_order(held: Mapping[Any, deque[tuple[int, list[Any]]]], time_of: Callable[[list[Any]], int],
+                     exhausted: Callable[[Any], bool]) -> list[list[Any]]:
+    """Take events off the per-partition queues ``held`` (``(offset, event)`` in each partition's order),
+    smallest ``time_of`` first across partitions, and stop as soon as a partition that is not ``exhausted``
+    (it has records left to read) has none held: its next event may be older than every one still held.
+    Returns the events taken; a partition's own order is kept whatever its times."""
+    heap = [(time_of(q[0][1]), i, tp) for i, (tp, q) in enumerate(held.items()) if q]
+    if len(heap) < sum(1 for tp, q in held.items() if q or not exhausted(tp)):
+        return []  # a partition with records left holds none yet
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        _, i, tp = heapq.heappop(heap)
+        queue = held[tp]
+        out.append(queue.popleft()[1])
+        if queue:
+            heapq.heappush(heap, (time_of(queue[0][1]), i, tp))
+        elif not exhausted(tp):
+            break
+    return out
+
+
 def _ms(dt: Any) -> int:
     return int(dt.timestamp() * 1000)
+
+
+def _created_ms(review: list[Any]) -> int:
+    return review[6]
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -117,7 +163,10 @@ class Ingest(Service):
         self._rate_at, self._rate_count = time.monotonic(), 0
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
-        self._read_ms: dict[TopicPartition, int] = {}  # largest event time read (and sent), per source partition
+        self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
+        self._held: dict[TopicPartition, deque[tuple[int, list[Any]]]] = {}  # reviews read, not sent yet
+        self._waited_polls = 0  # polls the review merge has waited for a partition with records left
+        self._released_ms = NEVER  # the time of the last review sent on
         self._reported: dict[int, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
@@ -173,7 +222,7 @@ class Ingest(Service):
                 if tp.topic == self.topic:
                     await self._forward_orders(tp, records)
             reviews = {tp: records for tp, records in polled.items() if tp.topic != self.topic}
-            if reviews:
+            if reviews or any(self._held.values()):
                 await self._forward_reviews(reviews)
             if polled:
                 self._align()
@@ -217,26 +266,52 @@ class Ingest(Service):
         self._read(tp, records, max_ms)
 
     async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
-        """Validate the reviews of one poll and send the valid ones on, batched per store partition.
-
-        Reviews are judged as they arrive, at the stream time of their partition (``agents/store_reviews.py``):
-        the reviews of all polled partitions are merged by ``created_at`` (each partition's own order kept), so
-        a batch does not run one source's days ahead of another's.
-        """
-        per_source = []
+        """Validate the reviews of one poll, hold the valid ones, and send on, batched per store partition, those
+        the merge by ``created_at`` releases (see the module doc)."""
+        assert self.consumer is not None
         for tp, records in polled.items():
-            valid = []
+            held = self._held.setdefault(tp, deque())
+            max_ms = self._read_ms.get(tp, NEVER)
             for record in records:
                 d = await self._valid(record, "review_id", review_fields)
                 if d is not None:
-                    valid.append([d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"],
-                                  _ms(d["created_at"])])
-            per_source.append(valid)
-            self._read(tp, records, max((r[6] for r in valid), default=NEVER))
-        batches: dict[int, list[list[Any]]] = {}
-        for review in heapq.merge(*per_source, key=lambda r: r[6]):
-            batches.setdefault(partition_for(review[2].encode(), self.targets), []).append(review)
-        await self._send(self.review_target, batches, "b")
+                    created_ms = _ms(d["created_at"])
+                    max_ms = max(max_ms, created_ms)
+                    held.append((record.offset, [d["review_id"], d["order_id"], d["store_id"], d["city"],
+                                                 d["rating"], d["text"], created_ms]))
+            self._read(tp, records, max_ms)
+        owned = [tp for tp in self.consumer.assignment() if tp.topic == self.review_topic]
+        for tp in owned:
+            self._held.setdefault(tp, deque())
+            if tp not in self._next and not self._held[tp] and await self._caught_up(tp):
+                self._next[tp] = self.consumer.highwater(tp) or 0  # read to its end before any record came
+        waiting = [tp for tp in owned if not self._held[tp] and not self._exhausted(tp)]
+        self._waited_polls = self._waited_polls + 1 if waiting else 0
+        if self._waited_polls > _WAIT_POLLS_MAX:
+            log.warning("ingest_review_wait_expired", partitions=sorted(tp.partition for tp in waiting),
+                        polls=self._waited_polls, action="sending the held reviews on without them")
+            self._waited_polls = 0
+            released = release_in_order({tp: self._held[tp] for tp in owned}, _created_ms, lambda tp: True)
+        else:
+            released = release_in_order({tp: self._held[tp] for tp in owned}, _created_ms, self._exhausted)
+        if not released:
+            return
+        batches: dict[int, list[list[Any]]] = {p: [] for p in range(self.targets)}
+        for review in released:
+            batches[partition_for(review[2].encode(), self.targets)].append(review)
+        self._released_ms = max(self._released_ms, max(r[6] for r in released))
+        await self._send(self.review_target, batches, f"b:{self._released_ms}")
+
+    def _exhausted(self, tp: TopicPartition) -> bool:
+        """Read up to the partition's high watermark as last fetched (no record left that ingest knows of)."""
+        assert self.consumer is not None
+        highwater = self.consumer.highwater(tp)
+        return highwater is not None and tp in self._next and self._next[tp] >= highwater
+
+    def _resume_at(self, tp: TopicPartition) -> int:
+        """The offset to commit: the next to read, or a review partition's first review still held."""
+        held = self._held.get(tp)
+        return held[0][0] if held else self._next[tp]
 
     def _read(self, tp: TopicPartition, records: list[Any], max_ms: int) -> None:
         self._next[tp] = records[-1].offset + 1
@@ -278,7 +353,7 @@ class Ingest(Service):
         assert self.producer is not None
         headers = [(HEADER, header.encode())]
         for partition, events in batches.items():
-            for i in range(0, len(events), BATCH_MAX):
+            for i in range(0, max(len(events), 1), BATCH_MAX):  # an empty batch too (reviews: the time moves)
                 self._pending.append(await self.producer.send(
                     topic, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=headers))
 
@@ -323,7 +398,8 @@ class Ingest(Service):
         if self.consumer is None:
             return
         owned = self.consumer.assignment()
-        offsets = {tp: n for tp, n in self._next.items() if tp in owned and self._committed.get(tp) != n}
+        resume = {tp: self._resume_at(tp) for tp in self._next if tp in owned}
+        offsets = {tp: n for tp, n in resume.items() if self._committed.get(tp) != n}
         pending, self._pending = self._pending, []
         results = await asyncio.gather(*pending, return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
@@ -336,6 +412,7 @@ class Ingest(Service):
                 else:
                     await self.consumer.seek_to_committed(tp)
                 self._next.pop(tp, None)
+                self._held.pop(tp, None)
             return
         if not offsets:
             return
@@ -363,4 +440,5 @@ class Ingest(Service):
                 self._next.pop(tp, None)
                 self._committed.pop(tp, None)
                 self._read_ms.pop(tp, None)
+                self._held.pop(tp, None)
         log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))

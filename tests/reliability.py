@@ -13,9 +13,11 @@ import orjson
 from conftest import free_port
 from kafka import KafkaConsumer, TopicPartition
 
+from monitor.admin import ensure_topics
 from monitor.replay.generate import TrafficConfig, generate, write_jsonl
 from monitor.replay.lag import group_lag
 from monitor.replay.replay import replay_file
+from monitor.settings import Settings
 from monitor.topicnames import internal_topic_names
 
 MSK = timezone(timedelta(hours=3))
@@ -46,6 +48,15 @@ def replay(env: dict[str, str], path: Path, *, speed: float | None = None) -> in
     return replay_file(env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], path, speed=speed, progress=False,
                        topic_map={"order-status": env["MONITOR_TOPIC_ORDER_STATUS"],
                                   "reviews": env["MONITOR_TOPIC_REVIEWS"]})
+
+
+def preload(env: dict[str, str], path: Path) -> int:
+    """Create the run's topics (as its worker would) and produce the JSONL file into them before any worker starts. Ingest can
+    only keep source partitions aligned on records already written: a producer writing historical traffic
+    faster than real time while the worker reads can leave one partition's records unwritten for a moment, in
+    which that partition's stream runs ahead by days of event time."""
+    ensure_topics(Settings.load(env))
+    return replay(env, path)
 
 
 def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60) -> list[tuple[bytes | None, bytes | None]]:

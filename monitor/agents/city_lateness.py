@@ -15,46 +15,31 @@ from typing import Any
 import orjson
 
 from monitor.app import app, settings
-from monitor.clock import NEVER
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.lateness import CityLatenessRule, CityLatenessState, add_deliveries, judge_until
 from monitor.tables.lateness import city_lateness
 from monitor.topics import deliveries_by_city
+from monitor.watermark import CityWatermark
 
 __all__ = ["city_lateness_agent"]
 
 log = get_logger("monitor.agents.city_lateness")
 RULE = CityLatenessRule.from_settings(settings)
-_progress: dict[int, dict[int, int]] = {}  # city partition -> store partition -> its progress (ms)
-_cities: dict[int, set[bytes]] = {}  # city partition -> the cities it holds
-_watermark: dict[int, int] = {}  # city partition -> the watermark the cities were judged up to
-_rebuild_needed = True
+_watermark = CityWatermark()
 
 
 @app.on_partitions_assigned.connect
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
-    global _rebuild_needed
-    _rebuild_needed = True
-
-
-def _rebuild() -> None:
-    """After a (re)assignment: which cities each partition holds; progress is heard again from the markers."""
-    global _rebuild_needed
-    _progress.clear()
-    _cities.clear()
-    _watermark.clear()
-    for key, raw in city_lateness.table.items():
-        if raw is not None:
-            _cities.setdefault(CityLatenessState.from_bytes(raw).partition, set()).add(key)
-    _rebuild_needed = False
+    _watermark.rebuild_needed = True
 
 
 @app.agent(deliveries_by_city)
 async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
     async for event in stream.events():
-        if _rebuild_needed:
-            _rebuild()
+        if _watermark.rebuild_needed:
+            _watermark.rebuild((CityLatenessState.from_bytes(raw).partition, key)
+                               for key, raw in city_lateness.table.items() if raw is not None)
         message = event.message
         partition = message.partition
         body = orjson.loads(event.value)
@@ -65,15 +50,12 @@ async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
                          offset=message.offset)
             state.partition = partition
             city_lateness.put(event.key, state)
-            _cities.setdefault(partition, set()).add(event.key)
+            _watermark.hold(partition, event.key)
             continue
-        progress = _progress.setdefault(partition, {})
-        progress[body["s"]] = max(progress.get(body["s"], NEVER), body["t"])
-        mark = min((progress.get(s, NEVER) for s in range(body["n"])), default=NEVER)
-        if mark <= _watermark.get(partition, NEVER):
+        mark = _watermark.advance(partition, body)
+        if mark is None:
             continue
-        _watermark[partition] = mark
-        for key in sorted(_cities.get(partition, ())):
+        for key in _watermark.cities(partition):
             state = city_lateness.get(key)
             if state is None:
                 continue

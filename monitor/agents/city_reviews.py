@@ -1,37 +1,66 @@
-"""Agent over counted reviews by city: the negativity of a whole city, over all its stores."""
+"""Agent over counted reviews by city: the negativity of a whole city, over all its stores.
+
+Two kinds of message arrive on ``<app>-reviews-by-city``: a city's counted reviews of one store batch (key city:
+``[[review_id, created_ms, negative], ...]``), held in the city's ``pending`` list as they come, and progress
+markers (no key, to every partition, ``monitor/watermark.py``) sent by each store partition after its reviews.
+The pending reviews are counted and judged in ``created_at`` order once the watermark, the least progress of all
+store partitions, has passed them: the city's alerts do not depend on how the store partitions interleaved.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
 from monitor.app import app, settings
 from monitor.logs import get_logger
 from monitor.publish import publish
-from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity
+from monitor.rules.negativity import NegativityState, hold_city_review, judge_city_until
 from monitor.rules.reviews import NegativityRule
 from monitor.tables.reviews import city_reviews
 from monitor.topics import reviews_by_city
+from monitor.watermark import CityWatermark
 
 __all__ = ["city_reviews_agent"]
 
 log = get_logger("monitor.agents.city_reviews")
 RULE = NegativityRule.from_settings(settings, city=True)
-_clock_ms: dict[int, int] = {}
+_watermark = CityWatermark()
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+    _watermark.rebuild_needed = True
 
 
 @app.agent(reviews_by_city)
 async def city_reviews_agent(stream):  # type: ignore[no-untyped-def]
-    """Each message: one city's counted reviews ``[[review_id, created_ms, negative], ...]`` of a store batch."""
     async for event in stream.events():
+        if _watermark.rebuild_needed:
+            _watermark.rebuild((NegativityState.from_bytes(raw).partition, key)
+                               for key, raw in city_reviews.table.items() if raw is not None)
         message = event.message
-        city = event.key.decode()
-        state = city_reviews.get(event.key) or NegativityState(city)
-        for review_id, created_ms, negative in orjson.loads(event.value):
-            now_ms = max(_clock_ms.get(message.partition, 0), state.clock_ms, created_ms)
-            _clock_ms[message.partition] = now_ms
-            # deduplicated by the store agent already: a review reaches its city once
-            outcome = add_review(state, review_id, bool(negative), created_ms, now_ms, RULE, dedup=False)
-            if outcome == "ADDED":
-                await publish(evaluate_negativity(state, now_ms, RULE), message, log)
-        state.partition = message.partition
-        city_reviews.put(event.key, state)
+        partition = message.partition
+        body = orjson.loads(event.value)
+        if event.key is not None:  # one city's reviews of a store batch
+            state = city_reviews.get(event.key) or NegativityState(event.key.decode())
+            for review_id, created_ms, negative in body:
+                outcome = hold_city_review(state, review_id, bool(negative), created_ms,
+                                           _watermark.mark(partition), RULE)
+                if outcome != "PENDING":
+                    log.info("review_ignored", reason=outcome, review_id=review_id, city=state.city,
+                             partition=partition, offset=message.offset)
+            state.partition = partition
+            city_reviews.put(event.key, state)
+            _watermark.hold(partition, event.key)
+            continue
+        mark = _watermark.advance(partition, body)
+        if mark is None:
+            continue
+        for key in _watermark.cities(partition):
+            state = city_reviews.get(key)
+            if state is None:
+                continue
+            await publish(judge_city_until(state, mark, RULE), message, log)
+            city_reviews.put(key, state)

@@ -1,6 +1,7 @@
 """Agent over reviews by store (batches from ``monitor/ingest.py``): count each review once in its day, report
 negative ones, judge the store, and send what each city counts on to ``<app>-reviews-by-city``, one message per
-city and batch."""
+city and batch, then a progress marker to every city partition (``monitor/watermark.py``): the partition's
+review clock, moved to the time ingest has released every review up to (the batch header)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 import orjson
 
 from monitor.app import app, settings
+from monitor.clock import NEVER
 from monitor.counters import PROCESSED
-from monitor.ingest import unpack
+from monitor.ingest import header_of, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity, negative_review_alert
@@ -18,6 +20,7 @@ from monitor.rules.reviews import NegativityRule, RepeatRule, is_negative
 from monitor.tables.reviews import store_reviews
 from monitor.tables.store_state import store_key
 from monitor.topics import reviews_by_city, reviews_by_store
+from monitor.watermark import progress_marker
 
 __all__ = ["store_reviews_agent"]
 
@@ -43,7 +46,19 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
             store_reviews.put(key, state)
         for city, reviews in by_city.items():
             await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
+        clock_ms = max(_clock_ms.get(message.partition, NEVER), _released_ms(message))
+        if clock_ms > NEVER:
+            _clock_ms[message.partition] = clock_ms
+            marker = progress_marker(message.partition, settings.partitions, clock_ms)
+            for partition in range(settings.partitions):
+                await reviews_by_city.send(key=None, value=marker, partition=partition)
         PROCESSED[(message.topic, message.partition)] = message.offset
+
+
+def _released_ms(message: Any) -> int:
+    """From the batch header ``b:<released ms>``: ingest has sent every review up to that time."""
+    parts = (header_of(message) or "").split(":")
+    return int(parts[1]) if len(parts) == 2 and parts[0] == "b" else NEVER
 
 
 async def _on_review(message: Any, review: list[Any], changed: dict[bytes, NegativityState]) -> list[Any] | None:

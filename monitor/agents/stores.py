@@ -21,7 +21,7 @@ from monitor.clock import NEVER, PartitionClock
 from monitor.codec import DecodeError, decode_store_command
 from monitor.counters import PROCESSED
 from monitor.deadletters import send_to_dead_letters
-from monitor.ingest import HEADER, unpack
+from monitor.ingest import HEADER, header_of, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.lateness import HOUR_MS
@@ -31,6 +31,7 @@ from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
 from monitor.topics import deliveries_by_city, store_inputs
+from monitor.watermark import progress_marker
 
 __all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]
 
@@ -131,7 +132,7 @@ async def _flush(rt: PartitionRuntime) -> None:
                                                                             "l": late}))
     # then to every city partition: this store partition has sent every delivery up to its clock (a watermark)
     if held and rt.clock.now_ms > NEVER:
-        progress = orjson.dumps({"s": rt.partition, "n": settings.partitions, "t": rt.clock.now_ms})
+        progress = progress_marker(rt.partition, settings.partitions, rt.clock.now_ms)
         for partition in range(settings.partitions):
             await deliveries_by_city.send(key=None, value=progress, partition=partition)
     for event in held:
@@ -170,13 +171,6 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
             emits = advance(state, now, RULES)
             await publish(emits, message, log)
             _save(rt, key, state, message.partition)
-
-
-def _header(message: Any) -> str | None:
-    for name, value in message.headers or ():
-        if name == HEADER:
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return None
 
 
 async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int) -> None:
@@ -232,7 +226,7 @@ async def stores(stream):  # type: ignore[no-untyped-def]
             if message.topic == settings.topic_store_commands:
                 await _on_command(rt, message, event.value)
             else:
-                header = _header(message)
+                header = header_of(message)
                 if header is None:
                     raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
                 kind, *fields = header.split(":")

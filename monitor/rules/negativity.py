@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,8 @@ from monitor.rules.reviews import (
     sum_window,
 )
 
-__all__ = ["NegativityState", "add_review", "evaluate_negativity", "negative_review_alert"]
+__all__ = ["NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
+           "hold_city_review", "judge_city_until"]
 
 
 @dataclass(slots=True)
@@ -39,12 +41,14 @@ class NegativityState:
     incident: int = 0
     fired_at: list[int] = field(default_factory=list)  # when incidents fired, within the repeat window
     too_old: int = 0  # reviews ignored because they were older than the window
+    pending: list[list[Any]] = field(default_factory=list)  # city: [review_id, created ms, negative] after the mark
 
     def to_bytes(self) -> bytes:
         return orjson.dumps({
             "c": self.city, "s": self.store_id, "p": self.partition, "t": self.clock_ms,
             "b": {str(k): v for k, v in self.buckets.items()}, "seen": self.seen, "f": self.firing,
             "fs": self.firing_since_ms, "i": self.incident, "fa": self.fired_at, "old": self.too_old,
+            "q": self.pending,
         })
 
     @classmethod
@@ -52,7 +56,8 @@ class NegativityState:
         d = orjson.loads(raw)
         return cls(city=d["c"], store_id=d["s"], partition=d["p"], clock_ms=d["t"],
                    buckets={int(k): v for k, v in d["b"].items()}, seen=d["seen"], firing=d["f"],
-                   firing_since_ms=d["fs"], incident=d["i"], fired_at=d["fa"], too_old=d["old"])
+                   firing_since_ms=d["fs"], incident=d["i"], fired_at=d["fa"], too_old=d["old"],
+                   pending=d.get("q", []))
 
 
 def add_review(state: NegativityState, review_id: str, negative: bool, created_ms: int, now_ms: int,
@@ -71,14 +76,49 @@ def add_review(state: NegativityState, review_id: str, negative: bool, created_m
     return "ADDED"
 
 
-def evaluate_negativity(state: NegativityState, now_ms: int, rule: NegativityRule,
-                        repeat: RepeatRule | None = None) -> list[Emit]:
-    """Fire or resolve the negativity alert of the store or city at ``now_ms``; expire old buckets."""
+def hold_city_review(state: NegativityState, review_id: str, negative: bool, created_ms: int, watermark_ms: int,
+                     rule: NegativityRule) -> str:
+    """A review reaching its city waits in ``pending`` until the watermark passes it: ``PENDING``, or ``TOO_OLD``
+    (ignored) when it is older than the window at the watermark, or ``DUPLICATE`` when it already waits
+    (the store agent deduplicates; a store batch sent again after a crash may repeat it)."""
+    if is_too_old(created_ms, watermark_ms, rule.window_ms):
+        state.too_old += 1
+        return "TOO_OLD"
+    if any(r[0] == review_id for r in state.pending):
+        return "DUPLICATE"
+    state.pending.append([review_id, created_ms, int(negative)])
+    return "PENDING"
+
+
+def judge_city_until(state: NegativityState, watermark_ms: int, rule: NegativityRule) -> list[Emit]:
+    """Count and judge, one at a time in ``created_at`` order (ties by id), the pending reviews up to
+    ``watermark_ms``, as the store agent does on arrival; then drop the days that left the window at the
+    watermark. Every store partition has sent everything up to the watermark, so the alerts do not depend on
+    the order their messages came in."""
+    ready = sorted((r for r in state.pending if r[1] <= watermark_ms), key=lambda r: (r[1], r[0]))
+    state.pending = [r for r in state.pending if r[1] > watermark_ms]
+    emits: list[Emit] = []
+    for review_id, created_ms, negative in ready:
+        now_ms = max(state.clock_ms, created_ms)
+        if add_review(state, review_id, bool(negative), created_ms, now_ms, rule, dedup=False) == "ADDED":
+            emits += evaluate_negativity(state, now_ms, rule)
+    expire_negativity(state, watermark_ms, rule)
+    return emits
+
+
+def expire_negativity(state: NegativityState, now_ms: int, rule: NegativityRule) -> None:
+    """Move the state's clock to ``now_ms``; drop the day buckets and seen ids that left the window."""
     for day in expired_buckets(state.buckets, now_ms, rule.window_ms):
         del state.buckets[day]
     for rid in [r for r, ms in state.seen.items() if is_too_old(ms, now_ms, rule.window_ms)]:
         del state.seen[rid]
     state.clock_ms = max(state.clock_ms, now_ms)
+
+
+def evaluate_negativity(state: NegativityState, now_ms: int, rule: NegativityRule,
+                        repeat: RepeatRule | None = None) -> list[Emit]:
+    """Fire or resolve the negativity alert of the store or city at ``now_ms``; expire old buckets."""
+    expire_negativity(state, now_ms, rule)
     stats = sum_window({k: (v[0], v[1]) for k, v in state.buckets.items()}, now_ms, rule.window_ms)
     ev = evaluate(stats, rule, firing=state.firing, firing_since_ms=state.firing_since_ms, now_ms=now_ms)
     kind = "city_negativity" if state.store_id is None else "store_negativity"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from reliability import MSK, read_to_end, replay, run_env, wait_until_done, write_traffic
+from reliability import MSK, preload, read_to_end, run_env, wait_until_done, write_traffic
 
 from monitor.replay.generate import write_jsonl
 from monitor.replay.jsonl import read_records
@@ -87,9 +87,9 @@ class TestBoundedState:
         # the short run also checks that the RocksDB memory settings reach every table (4 MiB instead of 8)
         runs = {name: (run_env(monitor_env, name, **extra), path) for name, path, extra in (
             ("d60", sixty, {}), ("d30", thirty, {"MONITOR_ROCKSDB_WRITE_BUFFER_MB": "4"}))}
-        workers = {name: start_worker(env, name=name) for name, (env, _) in runs.items()}  # side by side
         for env, path in runs.values():
-            replay(env, path)
+            preload(env, path)
+        workers = {name: start_worker(env, name=name) for name, (env, _) in runs.items()}  # side by side
         states = {}
         for name, (env, _) in runs.items():
             wait_until_done(env)
@@ -116,8 +116,8 @@ class TestBoundedState:
                 other = short[table][key]
                 assert all(int(d) >= value["t"] - 31 * DAY_MS for d in value["b"]), "review days beyond the window"
                 assert recent(value["b"]) == recent(other["b"]), (table, key)
-                # ingest keeps the source partitions within source_skew of each other: no review of this traffic
-                # is older than the window at its point of the stream, so none may be ignored as too old
+                # ingest keeps the pre-loaded source partitions within source_skew of each other: no review of
+                # this traffic is older than the window at its point of the stream, so none may be ignored
                 assert value["old"] == other["old"] == 0, (table, key, value["old"], other["old"])
                 assert recent(value["seen"], by_value=True) == recent(other["seen"], by_value=True), (table, key)
                 assert without(value, *REVIEW_HISTORY) == without(other, *REVIEW_HISTORY), (table, key)

@@ -33,14 +33,16 @@ class TestIngest:
     def test_valid_events_reach_their_store_partition_once_in_order_and_batched(self, monitor_env,
                                                                                 start_worker) -> None:
         """600 order events and 40 reviews loaded before the worker starts: each forwarded exactly once, on the
-        partition its store hashes to, each order's statuses in their order, packed many to a message; the
-        ingest group commits everything it read."""
+        partition its store hashes to, each order's statuses in their order, packed many to a message; reviews
+        over 40 days sent in created_at order across both source partitions; the ingest group commits everything
+        it read."""
         bootstrap, app_id = monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_APP_ID"]
         orders_topic, reviews_topic = monitor_env["MONITOR_TOPIC_ORDER_STATUS"], monitor_env["MONITOR_TOPIC_REVIEWS"]
         events = _order_events(200, 30)
         reviews = [(f"r-{n}", {"review_id": f"r-{n}", "order_id": f"o-{n}", "store_id": f"s-{n % 30}",
                                "city": "Kazan", "rating": 1 + n % 5, "text": "", "created_at":
-                               f"2026-02-14T20:{n:02d}:00+03:00"}) for n in range(40)]
+                               f"2026-01-{1 + n % 28:02d}T{10 + n // 28}:{n:02d}:00+03:00"}) for n in range(40)]
+        reviews.sort(key=lambda kv: kv[1]["created_at"])  # 40 days, each source partition in time order
         produce(bootstrap, orders_topic, events)
         produce(bootstrap, reviews_topic, reviews)
         start_worker(monitor_env)
@@ -64,6 +66,9 @@ class TestIngest:
         sent_on = [(p, r) for p, _, batch in _batched(review_msgs) for r in batch]
         assert sorted(r[0] for _, r in sent_on) == sorted(k for k, _ in reviews)
         assert all(p == partition_for(r[2].encode(), 2) for p, r in sent_on)
+        for partition in (0, 1):  # merged across the source partitions: reviews are judged in the order sent
+            times = [r[6] for p, r in sent_on if p == partition]
+            assert times == sorted(times), f"reviews of store partition {partition} sent out of created_at order"
 
         ends = end_offsets(bootstrap, [orders_topic, reviews_topic])
         committed = committed_offsets(bootstrap, ingest_group(app_id))

@@ -1,9 +1,18 @@
-"""The negativity model: counting reviews in their own day, firing once, resolving, repeat offenders."""
+"""The negativity model: counting reviews in their own day, firing once, resolving, repeat offenders; a city's
+watermark."""
 
 from __future__ import annotations
 
-from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity
+from monitor.clock import NEVER
+from monitor.rules.negativity import (
+    NegativityState,
+    add_review,
+    evaluate_negativity,
+    hold_city_review,
+    judge_city_until,
+)
 from monitor.rules.reviews import DAY_MS, NegativityRule, RepeatRule
+from monitor.watermark import CityWatermark
 
 T = 1_771_027_200_000  # 2026-02-14T00:00:00Z
 RULE = NegativityRule()
@@ -70,3 +79,56 @@ class TestAlerts:
         s = NegativityState("Moscow", "s-1")
         feed(s, 30, 3, T, "a")
         assert NegativityState.from_bytes(s.to_bytes()) == s
+
+
+class TestCityWatermark:
+    """A city counts and judges its reviews once every store partition has passed them (``judge_city_until``)."""
+
+    def test_reviews_wait_for_the_watermark_and_are_judged_in_created_order(self) -> None:
+        """Reviews held out of order (as two store partitions may send them) are judged by created_at: the
+        alert fires at the 3rd negative review of 102, whichever partition's message came first."""
+        city = NegativityState("Moscow")
+        late_partition = [(f"n{i}", True, T + 100 + i) for i in range(3)]
+        early_partition = [(f"p{i}", False, T + i) for i in range(99)]
+        for rid, negative, at in late_partition + early_partition:  # the later reviews arrive first
+            assert hold_city_review(city, rid, negative, at, watermark_ms=T - 1, rule=RULE) == "PENDING"
+        assert judge_city_until(city, T + 50, RULE) == [] and len(city.pending) == 48 + 3
+        assert sum(v[0] for v in city.buckets.values()) == 51  # p0..p50, nothing after the watermark
+        out = judge_city_until(city, T + 200, RULE)
+        assert [(e.value.kind, e.value.status) for e in out] == [("city_negativity", "firing")]
+        assert out[0].value.details["reviews"] == 102 and out[0].value.at.timestamp() * 1000 == T + 102
+        assert city.pending == [] and city.clock_ms == T + 200
+
+    def test_older_than_the_window_at_the_watermark_or_already_held_is_ignored(self) -> None:
+        city = NegativityState("Moscow")
+        assert hold_city_review(city, "r1", True, T, T + 31 * DAY_MS, RULE) == "TOO_OLD"
+        assert hold_city_review(city, "r2", True, T + 31 * DAY_MS, T + 31 * DAY_MS, RULE) == "PENDING"
+        assert hold_city_review(city, "r2", True, T + 31 * DAY_MS, T + 31 * DAY_MS, RULE) == "DUPLICATE"
+        assert (city.too_old, len(city.pending)) == (1, 1)
+
+    def test_days_leave_the_window_at_the_watermark_without_a_review(self) -> None:
+        city = NegativityState("Moscow")
+        hold_city_review(city, "r1", True, T, T, RULE)
+        judge_city_until(city, T, RULE)
+        assert city.buckets == {T: [1, 1]}
+        judge_city_until(city, T + 31 * DAY_MS, RULE)
+        assert city.buckets == {} and city.clock_ms == T + 31 * DAY_MS
+
+    def test_state_round_trip_keeps_pending_reviews(self) -> None:
+        city = NegativityState("Moscow")
+        hold_city_review(city, "r1", True, T, T - 1, RULE)
+        assert NegativityState.from_bytes(city.to_bytes()).pending == [["r1", T, 1]]
+
+
+class TestWatermark:
+    def test_least_progress_of_all_store_partitions_and_only_forward(self) -> None:
+        w = CityWatermark()
+        w.rebuild([(0, b"Kazan"), (0, b"Moscow"), (1, b"Sochi")])
+        assert w.cities(0) == [b"Kazan", b"Moscow"] and w.mark(0) == NEVER
+        assert w.advance(0, {"s": 0, "n": 2, "t": T + 60 * DAY_MS}) is None  # store partition 1 not heard
+        assert w.advance(0, {"s": 1, "n": 2, "t": T}) == T
+        assert w.advance(0, {"s": 1, "n": 2, "t": T - 5}) is None  # never back
+        assert w.advance(0, {"s": 1, "n": 2, "t": T + 70 * DAY_MS}) == T + 60 * DAY_MS
+        assert w.mark(1) == NEVER  # each city partition has its own
+        w.rebuild([])
+        assert w.mark(0) == NEVER and w.cities(0) == []

@@ -1,0 +1,65 @@
+"""The watermark of a city partition over the store partitions that feed it.
+
+Store partitions send a city partition what they counted (keyed by city) and then a progress marker (no key,
+to every city partition): ``{"s": store partition, "n": store partitions, "t": ms}``, meaning "everything I will
+send you from now on is at ``t`` or later". The watermark of a city partition is the least progress of all
+store partitions: a city judged up to it has seen everything earlier from every store partition, whatever order
+their messages came in. Used by ``agents/city_lateness.py`` and ``agents/city_reviews.py``.
+
+Progress lives in memory: after a (re)assignment it is heard again from the next markers (until then the
+watermark is ``NEVER`` and nothing is judged), and the cities a partition holds are read back from its table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from monitor.clock import NEVER
+
+__all__ = ["CityWatermark", "progress_marker"]
+
+
+def progress_marker(store_partition: int, store_partitions: int, at_ms: int) -> bytes:
+    return orjson.dumps({"s": store_partition, "n": store_partitions, "t": at_ms})
+
+
+class CityWatermark:
+    """Per city partition: each store partition's progress, the watermark judged up to, and the cities held."""
+
+    def __init__(self) -> None:
+        self.rebuild_needed = True
+        self._progress: dict[int, dict[int, int]] = {}  # city partition -> store partition -> progress ms
+        self._cities: dict[int, set[bytes]] = {}  # city partition -> the cities (table keys) it holds
+        self._marks: dict[int, int] = {}  # city partition -> the watermark its cities were judged up to
+
+    def rebuild(self, cities: Iterable[tuple[int, bytes]]) -> None:
+        """After a (re)assignment: forget progress, and hold the ``(partition, city key)`` read from the table."""
+        self._progress.clear()
+        self._cities.clear()
+        self._marks.clear()
+        for partition, key in cities:
+            self.hold(partition, key)
+        self.rebuild_needed = False
+
+    def hold(self, partition: int, key: bytes) -> None:
+        self._cities.setdefault(partition, set()).add(key)
+
+    def cities(self, partition: int) -> list[bytes]:
+        return sorted(self._cities.get(partition, ()))
+
+    def mark(self, partition: int) -> int:
+        """The watermark the partition's cities were last judged up to (``NEVER`` before the first)."""
+        return self._marks.get(partition, NEVER)
+
+    def advance(self, partition: int, marker: dict[str, Any]) -> int | None:
+        """Take a progress marker; the new watermark when it moved forward, else None."""
+        progress = self._progress.setdefault(partition, {})
+        progress[marker["s"]] = max(progress.get(marker["s"], NEVER), marker["t"])
+        mark = min((progress.get(s, NEVER) for s in range(marker["n"])), default=NEVER)
+        if mark <= self.mark(partition):
+            return None
+        self._marks[partition] = mark
+        return mark
