@@ -129,9 +129,10 @@ class Deduped:
         return sum(n - 1 for n in self.copies.values())
 
 
-# review negativity is judged on arrival: when it fires (its time and share) depends on how review partitions
-# interleave, so only its id is deterministic (README, Design); every other output is deterministic in full,
-# city_lateness included (judged up to a watermark over the store partitions)
+# review negativity: one ingest sends each store partition its reviews in created_at order, and a city judges
+# its reviews in that order up to the store partitions' watermark; but two workers' ingests interleave on a store
+# partition, and a crash redoes batches, so when an alert fires (its time and share) may differ and only its id is
+# deterministic (README, Design); every other output is deterministic in full, city_lateness included
 ARRIVAL_JUDGED = ("store_negativity", "city_negativity", "store_repeat_offender")
 
 
