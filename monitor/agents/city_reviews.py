@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from monitor.app import app, settings
+from monitor.clock import NEVER
 from monitor.logs import get_logger
 from monitor.publish import publish
 from monitor.rules.negativity import NegativityState, hold_city_review, judge_city_until
@@ -45,12 +46,14 @@ async def city_reviews_agent(stream):  # type: ignore[no-untyped-def]
         body = orjson.loads(event.value)
         if event.key is not None:  # one city's reviews of a store batch
             state = city_reviews.get(event.key) or NegativityState(event.key.decode())
+            mark = _watermark.mark(partition)
             for review_id, created_ms, negative in body:
-                outcome = hold_city_review(state, review_id, bool(negative), created_ms,
-                                           _watermark.mark(partition), RULE)
+                outcome = hold_city_review(state, review_id, bool(negative), created_ms, mark, RULE)
                 if outcome != "PENDING":
                     log.info("review_ignored", reason=outcome, review_id=review_id, city=state.city,
                              partition=partition, offset=message.offset)
+            if mark > NEVER:  # reviews the watermark has already passed (read late, live) are judged at once
+                await publish(judge_city_until(state, mark, RULE), message, log)
             state.partition = partition
             city_reviews.put(event.key, state)
             _watermark.hold(partition, event.key)

@@ -99,6 +99,19 @@ class TestCityWatermark:
         assert out[0].value.details["reviews"] == 102 and out[0].value.at.timestamp() * 1000 == T + 102
         assert city.pending == [] and city.clock_ms == T + 200
 
+    def test_a_review_behind_the_watermark_is_judged_at_the_next_call_at_the_same_mark(self) -> None:
+        """Live, a burst can be read late: the watermark has passed a review's time when it arrives. The agent
+        judges it at once (same mark), at the city's clock, and it is not left pending."""
+        city = NegativityState("Moscow")
+        for i in range(100):
+            hold_city_review(city, f"p{i}", i < 3, T + i, T - 1, RULE)
+        assert [e.value.status for e in judge_city_until(city, T + 100, RULE)] == ["firing"]
+        for i in range(100):  # read late: all before the watermark
+            assert hold_city_review(city, f"late{i}", False, T + i, T + 100, RULE) == "PENDING"
+        out = judge_city_until(city, T + 100, RULE)
+        assert [e.value.status for e in out] == ["resolved"] and city.pending == []
+        assert out[0].value.at.timestamp() * 1000 == T + 100  # judged at the city's clock
+
     def test_older_than_the_window_at_the_watermark_or_already_held_is_ignored(self) -> None:
         city = NegativityState("Moscow")
         assert hold_city_review(city, "r1", True, T, T + 31 * DAY_MS, RULE) == "TOO_OLD"
