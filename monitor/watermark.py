@@ -12,7 +12,7 @@ watermark is ``NEVER`` and nothing is judged), and the cities a partition holds 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -53,6 +53,17 @@ class CityWatermark:
     def mark(self, partition: int) -> int:
         """The watermark the partition's cities were last judged up to (``NEVER`` before the first)."""
         return self._marks.get(partition, NEVER)
+
+    def due(self, partition: int, marker: dict[str, Any], table: Any) -> Iterator[tuple[bytes, Any, int]]:
+        """Take a progress marker; when the watermark moved, ``(key, state, watermark)`` for each city of the
+        partition with a state in ``table``, to judge up to the watermark and write back."""
+        mark = self.advance(partition, marker)
+        if mark is None:
+            return
+        for key in self.cities(partition):
+            state = table.get(key)
+            if state is not None:
+                yield key, state, mark
 
     def advance(self, partition: int, marker: dict[str, Any]) -> int | None:
         """Take a progress marker; the new watermark when it moved forward, else None."""

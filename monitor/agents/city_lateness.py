@@ -52,13 +52,6 @@ async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
             city_lateness.put(event.key, state)
             _watermark.hold(partition, event.key)
             continue
-        mark = _watermark.advance(partition, body)
-        if mark is None:
-            continue
-        for key in _watermark.cities(partition):
-            state = city_lateness.get(key)
-            if state is None:
-                continue
-            emits = judge_until(state, mark, RULE)
-            await publish(emits, message, log)
+        for key, state, mark in _watermark.due(partition, body, city_lateness):  # a progress marker
+            await publish(judge_until(state, mark, RULE), message, log)
             city_lateness.put(key, state)

@@ -58,12 +58,6 @@ async def city_reviews_agent(stream):  # type: ignore[no-untyped-def]
             city_reviews.put(event.key, state)
             _watermark.hold(partition, event.key)
             continue
-        mark = _watermark.advance(partition, body)
-        if mark is None:
-            continue
-        for key in _watermark.cities(partition):
-            state = city_reviews.get(key)
-            if state is None:
-                continue
+        for key, state, mark in _watermark.due(partition, body, city_reviews):  # a progress marker
             await publish(judge_city_until(state, mark, RULE), message, log)
             city_reviews.put(key, state)

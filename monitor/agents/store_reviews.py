@@ -28,6 +28,7 @@ log = get_logger("monitor.agents.store_reviews")
 RULE = NegativityRule.from_settings(settings)
 REPEAT = RepeatRule.from_settings(settings)
 _clock_ms: dict[int, int] = {}  # per partition: the largest review time seen (the stream's time)
+_marked_ms: dict[int, int] = {}  # per partition: the progress last sent to the city partitions
 
 
 @app.agent(reviews_by_store)
@@ -47,8 +48,8 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
         for city, reviews in by_city.items():
             await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
         clock_ms = max(_clock_ms.get(message.partition, NEVER), _released_ms(message))
-        if clock_ms > NEVER:
-            _clock_ms[message.partition] = clock_ms
+        if clock_ms > _marked_ms.get(message.partition, NEVER):  # the partition's progress moved: tell every city
+            _clock_ms[message.partition] = _marked_ms[message.partition] = clock_ms
             marker = progress_marker(message.partition, settings.partitions, clock_ms)
             for partition in range(settings.partitions):
                 await reviews_by_city.send(key=None, value=marker, partition=partition)

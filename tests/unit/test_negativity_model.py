@@ -145,3 +145,12 @@ class TestWatermark:
         assert w.mark(1) == NEVER  # each city partition has its own
         w.rebuild([])
         assert w.mark(0) == NEVER and w.cities(0) == []
+
+    def test_due_yields_the_partitions_cities_with_a_state_once_the_watermark_moves(self) -> None:
+        w = CityWatermark()
+        w.rebuild([(0, b"Kazan"), (0, b"Moscow"), (0, b"Sochi")])
+        table = {b"Kazan": "kazan-state", b"Moscow": "moscow-state"}  # Sochi has no state (yet)
+        assert list(w.due(0, {"s": 0, "n": 2, "t": T}, table)) == []  # store partition 1 not heard
+        assert list(w.due(0, {"s": 1, "n": 2, "t": T}, table)) == [(b"Kazan", "kazan-state", T),
+                                                                    (b"Moscow", "moscow-state", T)]
+        assert list(w.due(0, {"s": 1, "n": 2, "t": T + 1}, table)) == []  # store partition 0 still at T
