@@ -19,9 +19,9 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 
 Messages on ``<app>-reviews-by-store`` (header ``b:<released ms>``): batches only, a JSON list of ``[review_id,
 order_id, store_id, city, rating, text, created_ms]``, in ``created_at`` order across the source partitions.
-``<released ms>`` is the time of the last review released so far: every review up to it has been sent, so the
-store partition's review clock may move to it. Each release sends every store partition a batch, empty for
-those that got no review, so quiet store partitions keep moving too (the cities' watermark waits for all).
+``<released ms>`` is the release frontier (``release_frontier``): every review before it has been sent, as far as
+ingest can tell, so the store partition's review clock may move to it. Once per ``clock_tick`` a store partition that got no batch since
+the frontier moved gets an empty one, so quiet partitions keep time too (the cities' watermark waits for all).
 
 Alignment, two parts:
 
@@ -29,11 +29,12 @@ Alignment, two parts:
   topic that still has records left is paused until that one catches up. It bounds what is read ahead; the order
   clocks (``monitor/clock.py``) then hold the decisions back until every source has reached their time.
 - Reviews are judged as they arrive (``agents/store_reviews.py``), so they are also merged: the valid reviews
-  read are held per source partition and sent on smallest ``created_at`` first, never past a moment when a
-  partition with records left to read holds none (its next review may be the oldest; ``release_in_order``).
-  Pausing alone is too coarse for them: one fetch can return weeks of a quiet partition, sent before another
-  partition's first fetch arrives, and its reviews would then be found too old. A partition that stays
-  empty with records left for ``_WAIT_POLLS_MAX`` polls stops holding the others back (logged).
+  read are held per source partition and sent on smallest ``created_at`` first (``release_in_order``). A
+  partition with records left to read but none held is waited for: no review later than the newest time read
+  from it plus ``source_skew`` is sent, and none at all before its first record is read. Pausing alone is too
+  coarse: one fetch can return weeks of a quiet partition, sent before another partition's first fetch
+  arrives, whose reviews would then be found too old. Live, every partition's newest time is about now, so
+  nothing waits. Reviews held back for ``_WAIT_POLLS_MAX`` polls in a row are sent anyway (logged).
 
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker, and a
 review partition's only up to its first review still held (at least once: after a crash the batches since the
@@ -63,7 +64,8 @@ from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order"]
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order",
+           "release_frontier"]
 
 log = get_logger("monitor.ingest")
 HEADER = "qm"
@@ -75,7 +77,7 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
-_WAIT_POLLS_MAX = 50  # polls (each waits at most 100 ms) the review merge waits for a partition with records left
+_WAIT_POLLS_MAX = 300  # polls (each waits at most 100 ms) the review merge holds reviews back for a partition
 
 
 def pack(events: list[list[Any]]) -> bytes:
@@ -105,25 +107,38 @@ def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms:
 
 
 def release_in_order(held: Mapping[Any, deque[tuple[int, list[Any]]]], time_of: Callable[[list[Any]], int],
-                     exhausted: Callable[[Any], bool]) -> list[list[Any]]:
+                     exhausted: Callable[[Any], bool], read_ms: Mapping[Any, int], slack_ms: int) -> list[list[Any]]:
     """Take events off the per-partition queues ``held`` (``(offset, event)`` in each partition's order),
-    smallest ``time_of`` first across partitions, and stop as soon as a partition that is not ``exhausted``
-    (it has records left to read) has none held: its next event may be older than every one still held.
-    Returns the events taken; a partition's own order is kept whatever its times."""
+    smallest ``time_of`` first across partitions. A partition that holds none but is not ``exhausted`` (it has
+    records left to read) is waited for: its next event is taken to come at or after the newest time read from
+    it (``read_ms``) less ``slack_ms``, so nothing later than that plus ``slack_ms`` is taken, and nothing at all
+    while it has not been read yet. Returns the events taken; a partition's own order is kept whatever its times.
+    """
+    def bound(tp: Any) -> int:
+        ms = read_ms.get(tp, NEVER)
+        return NEVER if ms == NEVER else ms + slack_ms
+
+    limit = min((bound(tp) for tp, q in held.items() if not q and not exhausted(tp)), default=None)
     heap = [(time_of(q[0][1]), i, tp) for i, (tp, q) in enumerate(held.items()) if q]
-    if len(heap) < sum(1 for tp, q in held.items() if q or not exhausted(tp)):
-        return []  # a partition with records left holds none yet
     heapq.heapify(heap)
     out = []
-    while heap:
+    while heap and (limit is None or heap[0][0] <= limit):
         _, i, tp = heapq.heappop(heap)
         queue = held[tp]
         out.append(queue.popleft()[1])
         if queue:
             heapq.heappush(heap, (time_of(queue[0][1]), i, tp))
         elif not exhausted(tp):
-            break
+            limit = bound(tp) if limit is None else min(limit, bound(tp))
     return out
+
+
+def release_frontier(held: Mapping[Any, deque[tuple[int, list[Any]]]], time_of: Callable[[list[Any]], int],
+                     exhausted: Callable[[Any], bool], read_ms: Mapping[Any, int]) -> int | None:
+    """The time every event not taken yet is expected at or after: the least of the held partitions' first
+    times and of the newest times read from the partitions with records left; None when nothing is left."""
+    bounds = [time_of(q[0][1]) if q else read_ms.get(tp, NEVER) for tp, q in held.items() if q or not exhausted(tp)]
+    return min(bounds, default=None)
 
 
 def _ms(dt: Any) -> int:
@@ -166,7 +181,8 @@ class Ingest(Service):
         self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
         self._held: dict[TopicPartition, deque[tuple[int, list[Any]]]] = {}  # reviews read, not sent yet
         self._waited_polls = 0  # polls the review merge has waited for a partition with records left
-        self._released_ms = NEVER  # the time of the last review sent on
+        self._released_ms = NEVER  # the release frontier of reviews (``release_frontier``)
+        self._told_ms: dict[int, int] = {}  # per store partition: the frontier its last review batch carried
         self._reported: dict[int, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
@@ -246,6 +262,7 @@ class Ingest(Service):
         if now - self._beat_at >= self.settings.clock_tick.total_seconds():
             self._beat_at = now
             await self._heartbeat()
+            await self._review_time()
         if now - self._commit_at >= _COMMIT_S:
             self._commit_at = now
             await self.commit()
@@ -285,22 +302,34 @@ class Ingest(Service):
             self._held.setdefault(tp, deque())
             if tp not in self._next and not self._held[tp] and await self._caught_up(tp):
                 self._next[tp] = self.consumer.highwater(tp) or 0  # read to its end before any record came
-        waiting = [tp for tp in owned if not self._held[tp] and not self._exhausted(tp)]
-        self._waited_polls = self._waited_polls + 1 if waiting else 0
+        queues = {tp: self._held[tp] for tp in owned}
+        skew_ms = int(self.settings.source_skew.total_seconds() * 1000)
+        released = release_in_order(queues, _created_ms, self._exhausted, self._read_ms, skew_ms)
+        # held back only while a partition with records left has none held
+        self._waited_polls = self._waited_polls + 1 if any(queues.values()) else 0
         if self._waited_polls > _WAIT_POLLS_MAX:
-            log.warning("ingest_review_wait_expired", partitions=sorted(tp.partition for tp in waiting),
-                        polls=self._waited_polls, action="sending the held reviews on without them")
+            waiting = [tp.partition for tp in owned if not self._held[tp] and not self._exhausted(tp)]
+            log.warning("ingest_review_wait_expired", partitions=waiting, polls=self._waited_polls,
+                        action="sending the held reviews on without them")
             self._waited_polls = 0
-            released = release_in_order({tp: self._held[tp] for tp in owned}, _created_ms, lambda tp: True)
-        else:
-            released = release_in_order({tp: self._held[tp] for tp in owned}, _created_ms, self._exhausted)
+            released += release_in_order(queues, _created_ms, lambda tp: True, {}, 0)
         if not released:
             return
-        batches: dict[int, list[list[Any]]] = {p: [] for p in range(self.targets)}
+        batches: dict[int, list[list[Any]]] = {}
         for review in released:
-            batches[partition_for(review[2].encode(), self.targets)].append(review)
-        self._released_ms = max(self._released_ms, max(r[6] for r in released))
+            batches.setdefault(partition_for(review[2].encode(), self.targets), []).append(review)
+        frontier = release_frontier(queues, _created_ms, self._exhausted, self._read_ms)
+        self._released_ms = max(self._released_ms, max(r[6] for r in released) if frontier is None else frontier)
         await self._send(self.review_target, batches, f"b:{self._released_ms}")
+        self._told_ms.update(dict.fromkeys(batches, self._released_ms))
+
+    async def _review_time(self) -> None:
+        """Once per ``clock_tick``: an empty batch to each store partition that got no review since the release
+        frontier last moved, so that quiet partitions keep time (the cities' watermark waits for every one)."""
+        quiet = {p: [] for p in range(self.targets) if self._told_ms.get(p, NEVER) < self._released_ms}
+        if quiet:
+            await self._send(self.review_target, quiet, f"b:{self._released_ms}")
+            self._told_ms.update(dict.fromkeys(quiet, self._released_ms))
 
     def _exhausted(self, tp: TopicPartition) -> bool:
         """Read up to the partition's high watermark as last fetched (no record left that ingest knows of)."""

@@ -14,10 +14,9 @@ from typing import Any
 import orjson
 
 from monitor.app import app, settings
-from monitor.clock import NEVER
 from monitor.logs import get_logger
 from monitor.publish import publish
-from monitor.rules.negativity import NegativityState, hold_city_review, judge_city_until
+from monitor.rules.negativity import NegativityState, city_due, hold_city_review, judge_city_until
 from monitor.rules.reviews import NegativityRule
 from monitor.tables.reviews import city_reviews
 from monitor.topics import reviews_by_city
@@ -52,12 +51,13 @@ async def city_reviews_agent(stream):  # type: ignore[no-untyped-def]
                 if outcome != "PENDING":
                     log.info("review_ignored", reason=outcome, review_id=review_id, city=state.city,
                              partition=partition, offset=message.offset)
-            if mark > NEVER:  # reviews the watermark has already passed (read late, live) are judged at once
+            if city_due(state, mark, RULE):  # reviews the watermark already passed (read late, live): at once
                 await publish(judge_city_until(state, mark, RULE), message, log)
             state.partition = partition
             city_reviews.put(event.key, state)
             _watermark.hold(partition, event.key)
             continue
         for key, state, mark in _watermark.due(partition, body, city_reviews):  # a progress marker
-            await publish(judge_city_until(state, mark, RULE), message, log)
-            city_reviews.put(key, state)
+            if city_due(state, mark, RULE):
+                await publish(judge_city_until(state, mark, RULE), message, log)
+                city_reviews.put(key, state)

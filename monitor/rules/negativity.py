@@ -23,7 +23,7 @@ from monitor.rules.reviews import (
 )
 
 __all__ = ["NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
-           "hold_city_review", "judge_city_until"]
+           "hold_city_review", "judge_city_until", "city_due"]
 
 
 @dataclass(slots=True)
@@ -104,6 +104,13 @@ def judge_city_until(state: NegativityState, watermark_ms: int, rule: Negativity
             emits += evaluate_negativity(state, now_ms, rule)
     expire_negativity(state, watermark_ms, rule)
     return emits
+
+
+def city_due(state: NegativityState, watermark_ms: int, rule: NegativityRule) -> bool:
+    """Whether judging the city up to ``watermark_ms`` changes anything: a pending review the watermark passed,
+    or a day that leaves the window."""
+    return (any(r[1] <= watermark_ms for r in state.pending)
+            or bool(expired_buckets(state.buckets, watermark_ms, rule.window_ms)))
 
 
 def expire_negativity(state: NegativityState, now_ms: int, rule: NegativityRule) -> None:

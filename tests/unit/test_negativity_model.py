@@ -7,6 +7,7 @@ from monitor.clock import NEVER
 from monitor.rules.negativity import (
     NegativityState,
     add_review,
+    city_due,
     evaluate_negativity,
     hold_city_review,
     judge_city_until,
@@ -126,6 +127,14 @@ class TestCityWatermark:
         assert city.buckets == {T: [1, 1]}
         judge_city_until(city, T + 31 * DAY_MS, RULE)
         assert city.buckets == {} and city.clock_ms == T + 31 * DAY_MS
+
+    def test_a_city_is_due_only_when_the_watermark_passed_a_review_or_a_day_leaves_the_window(self) -> None:
+        city = NegativityState("Moscow")
+        hold_city_review(city, "r1", True, T + 10, T, RULE)
+        assert not city_due(city, T + 9, RULE) and city_due(city, T + 10, RULE)
+        judge_city_until(city, T + 10, RULE)
+        assert not city_due(city, T + DAY_MS, RULE)  # nothing pending, the day still in the window
+        assert city_due(city, T + 31 * DAY_MS, RULE)
 
     def test_state_round_trip_keeps_pending_reviews(self) -> None:
         city = NegativityState("Moscow")
