@@ -20,8 +20,9 @@ Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
 Messages on ``<app>-reviews-by-store`` (header ``b:<released ms>``): batches only, a JSON list of ``[review_id,
 order_id, store_id, city, rating, text, created_ms]``, in ``created_at`` order across the source partitions.
 ``<released ms>`` is the release frontier (``release_frontier``): every review before it has been sent, as far as
-ingest can tell, so the store partition's review clock may move to it. Once per ``clock_tick`` a store partition that got no batch since
-the frontier moved gets an empty one, so quiet partitions keep time too (the cities' watermark waits for all).
+ingest can tell, so the store partition's review clock may move to it. Once per ``clock_tick`` a store partition
+that got no batch since the frontier moved gets an empty one, so quiet partitions keep time too (the cities'
+watermark waits for all).
 
 Alignment, two parts:
 

@@ -51,10 +51,10 @@ def replay(env: dict[str, str], path: Path, *, speed: float | None = None) -> in
 
 
 def preload(env: dict[str, str], path: Path) -> int:
-    """Create the run's topics (as its worker would) and produce the JSONL file into them before any worker starts. Ingest can
-    only keep source partitions aligned on records already written: a producer writing historical traffic
-    faster than real time while the worker reads can leave one partition's records unwritten for a moment, in
-    which that partition's stream runs ahead by days of event time."""
+    """Create the run's topics (as its worker would) and produce the JSONL file into them before any worker
+    starts. Ingest's review merge can only wait for records already written: a producer writing historical
+    traffic faster than real time while the worker reads can leave one partition's records unwritten for a
+    moment, in which another partition's stream runs ahead by days of event time."""
     ensure_topics(Settings.load(env))
     return replay(env, path)
 
