@@ -1,7 +1,11 @@
 """Agent over reviews by store (batches from ``monitor/ingest.py``): count each review once in its day, report
 negative ones, judge the store, and send what each city counts on to ``<app>-reviews-by-city``, one message per
 city and batch, then a progress marker to every city partition (``monitor/watermark.py``): the partition's
-review clock, moved to the time ingest has released every review up to (the batch header)."""
+review clock, moved to the time ingest has released every review up to (the batch header).
+
+A store is also judged when its review clock passes the store's next change point (``next_change_ms``: its
+oldest day leaves the window, or its alert has fired for ``min_firing``), so an alert resolves, and old days are
+dropped, without waiting for the store's next review; a store left with nothing is deleted."""
 
 from __future__ import annotations
 
@@ -15,10 +19,17 @@ from monitor.counters import PROCESSED
 from monitor.ingest import header_of, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
-from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity, negative_review_alert
+from monitor.rules.negativity import (
+    NegativityState,
+    add_review,
+    evaluate_negativity,
+    negative_review_alert,
+    next_change_ms,
+)
 from monitor.rules.reviews import NegativityRule, RepeatRule, is_negative
 from monitor.tables.reviews import store_reviews
 from monitor.tables.store_state import store_key
+from monitor.timers import DueHeap
 from monitor.topics import reviews_by_city, reviews_by_store
 from monitor.watermark import progress_marker
 
@@ -29,12 +40,33 @@ RULE = NegativityRule.from_settings(settings)
 REPEAT = RepeatRule.from_settings(settings)
 _clock_ms: dict[int, int] = {}  # per partition: the largest review time seen (the stream's time)
 _marked_ms: dict[int, int] = {}  # per partition: the progress last sent to the city partitions
+_due: dict[int, DueHeap] = {}  # per partition: each store's next change point
+_rebuild_needed = True
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+    global _rebuild_needed
+    _rebuild_needed = True
+
+
+def _rebuild() -> None:
+    """After a (re)assignment: every local store's next change point, from the table."""
+    global _rebuild_needed
+    _due.clear()
+    for key, raw in store_reviews.table.items():
+        if raw is not None:
+            state = NegativityState.from_bytes(raw)
+            _due.setdefault(state.partition, DueHeap()).schedule(key, next_change_ms(state, RULE))
+    _rebuild_needed = False
 
 
 @app.agent(reviews_by_store)
 async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
     """Each message is a batch from ingest: reviews applied in order, each store written once per batch."""
     async for event in stream.events():
+        if _rebuild_needed:
+            _rebuild()
         message = event.message
         changed: dict[bytes, NegativityState] = {}
         by_city: dict[str, list[list[Any]]] = {}
@@ -42,18 +74,43 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
             counted = await _on_review(message, review, changed)
             if counted is not None:
                 by_city.setdefault(counted[0], []).append(counted[1:])
+        clock_ms = max(_clock_ms.get(message.partition, NEVER), _released_ms(message))
+        gone = await _judge_due(message, clock_ms, changed)
         for key, state in changed.items():
             state.partition = message.partition
             store_reviews.put(key, state)
+        for key in gone:
+            store_reviews.delete(key)
         for city, reviews in by_city.items():
             await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
-        clock_ms = max(_clock_ms.get(message.partition, NEVER), _released_ms(message))
         if clock_ms > _marked_ms.get(message.partition, NEVER):  # the partition's progress moved: tell every city
             _clock_ms[message.partition] = _marked_ms[message.partition] = clock_ms
             marker = progress_marker(message.partition, settings.partitions, clock_ms)
             for partition in range(settings.partitions):
                 await reviews_by_city.send(key=None, value=marker, partition=partition)
         PROCESSED[(message.topic, message.partition)] = message.offset
+
+
+async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, NegativityState]) -> list[bytes]:
+    """Judge each store of the partition whose change points the clock has passed, at each of them in turn;
+    move the changed ones into ``changed`` and return the keys of those left with nothing (to delete)."""
+    due = _due.setdefault(message.partition, DueHeap())
+    gone = []
+    for key in due.pop_due(clock_ms):
+        state = changed.get(key) or store_reviews.get(key)
+        if state is None:
+            continue
+        emits = []
+        while (at_ms := next_change_ms(state, RULE)) is not None and at_ms <= clock_ms:
+            emits += evaluate_negativity(state, at_ms, RULE, REPEAT)
+        await publish(emits, message, log)
+        if state.is_empty():
+            changed.pop(key, None)
+            gone.append(key)
+        else:
+            changed[key] = state
+            due.schedule(key, next_change_ms(state, RULE))
+    return gone
 
 
 def _released_ms(message: Any) -> int:
@@ -85,4 +142,5 @@ async def _on_review(message: Any, review: list[Any], changed: dict[bytes, Negat
     emits += evaluate_negativity(state, now_ms, RULE, REPEAT)
     await publish(emits, message, log)
     changed[key] = state
+    _due.setdefault(message.partition, DueHeap()).schedule(key, next_change_ms(state, RULE))
     return [city, review_id, created_ms, int(negative)]

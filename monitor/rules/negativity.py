@@ -10,6 +10,7 @@ import orjson
 from monitor.records import Alert
 from monitor.rules.outputs import Emit, dt_from_ms, iso_from_ms
 from monitor.rules.reviews import (
+    DAY_MS,
     NegativityRule,
     RepeatRule,
     alert_id,
@@ -23,7 +24,7 @@ from monitor.rules.reviews import (
 )
 
 __all__ = ["NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
-           "hold_city_review", "judge_city_until", "city_due"]
+           "hold_city_review", "judge_city_until", "city_due", "next_change_ms"]
 
 
 @dataclass(slots=True)
@@ -42,6 +43,10 @@ class NegativityState:
     fired_at: list[int] = field(default_factory=list)  # when incidents fired, within the repeat window
     too_old: int = 0  # reviews ignored because they were older than the window
     pending: list[list[Any]] = field(default_factory=list)  # city: [review_id, created ms, negative] after the mark
+
+    def is_empty(self) -> bool:
+        """Nothing left to keep: no day in the window, no alert firing or remembered, nothing pending."""
+        return not (self.buckets or self.seen or self.firing or self.fired_at or self.pending)
 
     def to_bytes(self) -> bytes:
         return orjson.dumps({
@@ -104,6 +109,20 @@ def judge_city_until(state: NegativityState, watermark_ms: int, rule: Negativity
             emits += evaluate_negativity(state, now_ms, rule)
     expire_negativity(state, watermark_ms, rule)
     return emits
+
+
+def next_change_ms(state: NegativityState, rule: NegativityRule) -> int | None:
+    """When judging the store again changes something with no new review: its oldest day leaves the window (the
+    share moves, the day is dropped), or its alert has fired for ``min_firing`` (it may resolve at the
+    threshold). None when neither can happen."""
+    times = []
+    if state.buckets:
+        times.append(min(state.buckets) + DAY_MS + rule.window_ms - 1)
+    if state.firing and state.firing_since_ms is not None:
+        until_ms = state.firing_since_ms + rule.min_firing_ms
+        if until_ms > state.clock_ms:
+            times.append(until_ms)
+    return min(times, default=None)
 
 
 def city_due(state: NegativityState, watermark_ms: int, rule: NegativityRule) -> bool:

@@ -30,5 +30,11 @@ class CachedTable(Generic[T]):
         self._cache[key] = value
         self.table[key] = self._encode(value)
 
+    def delete(self, key: bytes) -> None:
+        """Remove ``key`` (a tombstone in the changelog; must run inside the stream, like ``put``)."""
+        self._cache.pop(key, None)
+        if key in self.table:
+            del self.table[key]
+
     def clear(self) -> None:
         self._cache.clear()

@@ -61,7 +61,7 @@ def without(value: dict, *names: str) -> dict:
     - ``t``, the partition clock at the value's last write: how far the other source partitions had got at that
       moment depends on how they interleaved, not on the data;
     - ``d``, ``b``, ``seen`` before the cut: only the long run saw those days (daily totals are kept 35 days,
-      review days until the store's next review moves its window past them);
+      review days until the stream's time moves the store's window past them);
     - ``old`` is compared on its own: it must be 0 in both runs (nothing in this traffic arrives a window late);
     - the negativity alert history (``f``, ``fs``, ``i``, ``fa``): an alert the long run fired on day 45 counted
       reviews from before the cut, which the short run never saw; incident numbers and firing times are kept

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from kafkautil import consume_until, produce
+from reliability import read_to_end
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)  # historical: event time only
 DAY = timedelta(days=1)
@@ -132,3 +134,27 @@ class TestEventTimeWindows:
         assert T0 + 30 * DAY <= resolved_at < T0 + 32 * DAY
         worker.wait_for_log("review_ignored", reason="TOO_OLD", timeout_s=30)
         assert len([a for a in alerts if a["kind"] == "negative_review"]) == 4
+
+    def test_a_store_without_more_reviews_resolves_when_its_bad_day_leaves_the_window(self, monitor_env,
+                                                                                      start_worker) -> None:
+        """'lilia' fires on day 0 and never gets another review; another store's reviews carry the stream on for
+        40 days. lilia's alert resolves at the exact moment day 0 leaves its window (not at a review of its
+        own), and its days are dropped from the state."""
+        events = batch("early", "lilia", 20, 4, T0)
+        for day in range(1, 41):
+            events += batch(f"r{day}-", "romashka", 1, 0, T0 + day * DAY)
+        produce(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_TOPIC_REVIEWS"], events)
+        start_worker(monitor_env)
+        alerts = alerts_of(monitor_env, lambda ms: any(
+            m["json"]["kind"] == "store_negativity" and m["json"]["status"] == "resolved" for m in ms))
+        store = [a for a in alerts if a["kind"] == "store_negativity"]
+        assert [(a["store_id"], a["status"]) for a in store] == [("lilia", "firing"), ("lilia", "resolved")]
+        day_start = T0.replace(hour=0)
+        assert datetime.fromisoformat(store[1]["at"]) == day_start + 31 * DAY - timedelta(milliseconds=1)
+        assert store[1]["details"]["reviews"] == 0
+        changelog = f"{monitor_env['MONITOR_APP_ID']}-store-reviews-changelog"
+        latest = {}
+        for key, value in read_to_end(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], changelog):
+            latest[key] = value
+        lilia = orjson.loads(latest[b"lilia\x1fMoscow"])
+        assert lilia["b"] == {} and lilia["seen"] == {} and not lilia["f"]

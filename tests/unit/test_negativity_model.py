@@ -11,6 +11,7 @@ from monitor.rules.negativity import (
     evaluate_negativity,
     hold_city_review,
     judge_city_until,
+    next_change_ms,
 )
 from monitor.rules.reviews import DAY_MS, NegativityRule, RepeatRule
 from monitor.watermark import CityWatermark
@@ -163,3 +164,35 @@ class TestWatermark:
         assert list(w.due(0, {"s": 1, "n": 2, "t": T}, table)) == [(b"Kazan", "kazan-state", T),
                                                                     (b"Moscow", "moscow-state", T)]
         assert list(w.due(0, {"s": 1, "n": 2, "t": T + 1}, table)) == []  # store partition 0 still at T
+
+
+class TestStoreChangePoints:
+    """``next_change_ms``: when a store must be judged again without a new review."""
+
+    def test_the_oldest_day_leaving_the_window_is_the_next_change(self) -> None:
+        s = NegativityState("Moscow", "s-1")
+        feed(s, 10, 0, T + 5, "a")
+        feed(s, 10, 0, T + 3 * DAY_MS, "b")
+        at = next_change_ms(s, RULE)
+        assert at == T + DAY_MS + RULE.window_ms - 1
+        evaluate_negativity(s, at - 1, RULE)
+        assert T in s.buckets  # a millisecond before, the day still counts
+        evaluate_negativity(s, at, RULE)
+        assert T not in s.buckets and next_change_ms(s, RULE) == T + 4 * DAY_MS + RULE.window_ms - 1
+
+    def test_a_firing_alert_resolves_when_its_negative_days_leave_the_window(self) -> None:
+        """The store fired on day 0 and got only good reviews since, too few to dilute it: judged at each change
+        point with no new review, it resolves when day 0 leaves the window, and is then left with nothing."""
+        s = NegativityState("Moscow", "s-1")
+        assert [e.value.status for e in feed(s, 20, 3, T, "bad")] == ["firing"]
+        feed(s, 5, 0, T + 2 * DAY_MS, "good")
+        out = []
+        while (at := next_change_ms(s, RULE)) is not None and at <= T + 40 * DAY_MS:
+            out += evaluate_negativity(s, at, RULE)
+        # at T + 6 h (min_firing) day 0 alone is still 15% negative: it stays firing
+        assert [(e.value.status, e.value.at.timestamp() * 1000) for e in out] == [
+            ("resolved", T + DAY_MS + RULE.window_ms - 1)]
+        assert s.buckets == {} and s.seen == {} and not s.firing
+        assert not s.is_empty()  # the firing is remembered for repeat offenders
+        s.fired_at = []
+        assert s.is_empty()
