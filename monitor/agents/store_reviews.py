@@ -50,6 +50,14 @@ async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None
     _rebuild_needed = True
 
 
+def _due_heap(partition: int) -> DueHeap:
+    """The partition's heap of change points (made once: this runs for every review)."""
+    heap = _due.get(partition)
+    if heap is None:
+        heap = _due[partition] = DueHeap()
+    return heap
+
+
 def _rebuild() -> None:
     """After a (re)assignment: every local store's next change point, from the table."""
     global _rebuild_needed
@@ -57,7 +65,7 @@ def _rebuild() -> None:
     for key, raw in store_reviews.table.items():
         if raw is not None:
             state = NegativityState.from_bytes(raw)
-            _due.setdefault(state.partition, DueHeap()).schedule(key, next_change_ms(state, RULE))
+            _due_heap(state.partition).schedule(key, next_change_ms(state, RULE))
     _rebuild_needed = False
 
 
@@ -94,7 +102,7 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
 async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, NegativityState]) -> list[bytes]:
     """Judge each store of the partition whose change points the clock has passed, at each of them in turn;
     move the changed ones into ``changed`` and return the keys of those left with nothing (to delete)."""
-    due = _due.setdefault(message.partition, DueHeap())
+    due = _due_heap(message.partition)
     gone = []
     for key in due.pop_due(clock_ms):
         state = changed.get(key) or store_reviews.get(key)
@@ -142,5 +150,5 @@ async def _on_review(message: Any, review: list[Any], changed: dict[bytes, Negat
     emits += evaluate_negativity(state, now_ms, RULE, REPEAT)
     await publish(emits, message, log)
     changed[key] = state
-    _due.setdefault(message.partition, DueHeap()).schedule(key, next_change_ms(state, RULE))
+    _due_heap(message.partition).schedule(key, next_change_ms(state, RULE))
     return [city, review_id, created_ms, int(negative)]
