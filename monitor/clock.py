@@ -11,15 +11,31 @@ has caught up and the stream's time is close to the wall clock, heartbeats advan
 clock (less a small delay), so deadlines fire without new events. Heartbeats sent before the partition was
 assigned to this worker (``assigned_wall_ms``) are ignored: after a restart they are read again, and they describe
 forwarding that is being redone, so they would let the clock run ahead of the events sent again.
+
+Bounded: the clock never passes the wall clock plus ``max_ahead_ms`` (``max_future_skew``), whatever arrives or is
+restored. Ingest already refuses events that far ahead; the bound is the defence in depth behind it, so that one
+producer's clock can never make every open order late.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["PartitionClock", "NEVER"]
+__all__ = ["PartitionClock", "NEVER", "wall_clock_ms", "ceiling_ms"]
 
 NEVER = -(2**62)  # "no time yet"
+
+
+def wall_clock_ms() -> int:
+    """The wall clock in ms since the epoch (the default ``wall_now`` of the clocks)."""
+    return time.time_ns() // 1_000_000
+
+
+def ceiling_ms(max_ahead_ms: int, wall_now: Callable[[], int] = wall_clock_ms) -> int:
+    """The furthest any event-time clock may be: the wall clock plus the allowed skew."""
+    return wall_now() + max_ahead_ms
 
 
 @dataclass(slots=True)
@@ -37,6 +53,8 @@ class PartitionClock:
     src_idle_since: dict[int, int] = field(default_factory=dict)  # wall ms a source was first seen caught up
     wall_ms: int = NEVER  # latest wall time heard in a heartbeat
     assigned_wall_ms: int = NEVER  # wall time the partition was assigned: older heartbeats are stale
+    max_ahead_ms: int = 300_000  # the clock never passes wall_now() + this
+    wall_now: Callable[[], int] = wall_clock_ms
 
     def on_event(self, source: int, sources: int, event_ms: int) -> int:
         """An event from ``source`` (one of ``sources`` partitions); returns the new clock."""
@@ -71,12 +89,15 @@ class PartitionClock:
             live_ms = wall_ms - self.live_delay_ms
             # Only a stream that is close to the wall clock is live; a replay of history is not.
             if self.now_ms != NEVER and self.now_ms >= wall_ms - self.live_horizon_ms and live_ms > self.now_ms:
-                self.now_ms = live_ms
+                self.now_ms = min(live_ms, ceiling_ms(self.max_ahead_ms, self.wall_now))
         return self.now_ms
 
-    def restore(self, now_ms: int) -> None:
-        """Start from a clock recovered from state (after a restart or rebalance)."""
-        self.now_ms = max(self.now_ms, now_ms)
+    def restore(self, now_ms: int) -> bool:
+        """Start from a clock recovered from state (after a restart or rebalance). A clock found ahead of the
+        wall clock plus the skew (written by an older version) is brought back to it: returns True then."""
+        ceiling = ceiling_ms(self.max_ahead_ms, self.wall_now)
+        self.now_ms = max(self.now_ms, min(now_ms, ceiling))
+        return now_ms > ceiling
 
     def _advance(self) -> int:
         candidate = self.seen_max_ms
@@ -85,5 +106,5 @@ class PartitionClock:
             if idle_since is None or self.wall_ms - idle_since < self.idle_ms:  # still holds the clock back
                 candidate = min(candidate, self.src_max_ms.get(s, NEVER))
         if candidate > self.now_ms:
-            self.now_ms = candidate
+            self.now_ms = min(candidate, max(self.now_ms, ceiling_ms(self.max_ahead_ms, self.wall_now)))
         return self.now_ms

@@ -32,6 +32,10 @@ MIN_YEAR, MAX_YEAR = 2000, 2099
 # The same rule for JSON Schema users: years 2000..2099 only.
 TIMESTAMP_PATTERN = r"^20\d{2}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$"
 MAX_ID_LENGTH = 200
+# Ids name stores, cities and orders in table keys, logs and messages: control characters (the key separator
+# among them) could merge two stores or forge log lines, so they are refused.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 
 
 class ContractError(ValueError):
@@ -82,6 +86,8 @@ class Field:
                 raise ContractError(f"{self.name}: expected a string, got {_json_type(value)}")
             if kind == "id" and not (0 < len(value) <= MAX_ID_LENGTH and value.strip()):
                 raise ContractError(f"{self.name}: must be a non-empty string of at most {MAX_ID_LENGTH} characters")
+            if kind == "id" and _CONTROL_RE.search(value):
+                raise ContractError(f"{self.name}: must not contain control characters")
             if kind == "enum" and value not in self.options:
                 raise ContractError(f"{self.name}: {value!r} is not one of {', '.join(self.options)}")
             return value
@@ -112,7 +118,7 @@ class Field:
         if kind == "timestamp":
             schema = {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}
         elif kind == "id":
-            schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": r"\S"}
+            schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": ID_PATTERN}
         elif kind == "text":
             schema = {"type": "string"}
         elif kind == "base64":
@@ -188,7 +194,8 @@ ORDER_STATUS = Contract(
     title="Order status change",
     key="order_id",
     fields=(
-        Field("event_id", "id", "unique id of this status change (duplicates are ignored)"),
+        Field("event_id", "id", "unique id of this status change: repeated with the same contents it changes "
+              "nothing; repeated with other contents it is dead-lettered (DUPLICATE_EVENT_ID)"),
         Field("order_id", "id", "order id; also the message key"),
         Field("store_id", "id", "partner store fulfilling the order"),
         Field("city", "id", "city of the store"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, OrderedDict, deque
 from typing import Any
 
+from monitor.rules.intake import RefusalCode
+
 __all__ = ["ALERTS", "VISIBILITY", "DEAD_LETTERS", "RECENT_ALERTS", "PROCESSED", "record_emit", "record_dead_letter",
            "recent_decisions", "reason_class"]
 
@@ -19,6 +21,7 @@ PROCESSED: dict[tuple[str, int], int] = {}
 # the newest alerts this worker published, newest last (for the dashboard)
 RECENT_ALERTS: deque[dict[str, Any]] = deque(maxlen=50)
 
+_CODES = frozenset(c.value for c in RefusalCode)
 _DECISIONS_PER_STORE = 10
 _STORES_REMEMBERED = 10_000
 _decisions: OrderedDict[tuple[str, str], deque[dict[str, Any]]] = OrderedDict()
@@ -57,6 +60,9 @@ def recent_decisions(store_id: str, city: str) -> list[dict[str, Any]]:
 def reason_class(error: str) -> str:
     """A bounded label for a dead-letter reason (the full reason stays on the dead letter itself)."""
     text = error.partition(": ")[2] or error
+    code = text.partition(": ")[0]
+    if code in _CODES:  # FUTURE_EVENT_TIME, TOO_OLD, ...
+        return code.lower()
     if text.startswith("empty message"):
         return "empty"
     if text.startswith("not valid JSON"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,11 +12,23 @@ from monitor.counters import record_dead_letter
 from monitor.logs import get_logger
 from monitor.topics import dead_letters
 
-__all__ = ["send_to_dead_letters", "dead_letter_value", "note_dead_letter", "COUNTS"]
+__all__ = ["send_to_dead_letters", "dead_letter_value", "note_dead_letter", "COUNTS", "Origin"]
 
 log = get_logger("monitor.deadletters")
 # dead letters sent by this worker, by source topic (exported as a metric later)
 COUNTS: Counter[str] = Counter()
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an input event came from, for one that is refused after ingest packed it into a batch: its source
+    topic, partition and offset, and its fields as ingest read them (the original is at that offset)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 def dead_letter_value(message: Any, error: str) -> bytes:

@@ -61,11 +61,12 @@ from monitor.clock import NEVER
 from monitor.codec import DecodeError, check_key, order_status_fields, review_fields
 from monitor.deadletters import dead_letter_value, note_dead_letter
 from monitor.logs import get_logger
+from monitor.rules.intake import OrderRegistry, Refusal, SeenOutcome, future_refusal, promise_refusal
 from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order",
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "MOVED", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order",
            "release_frontier"]
 
 log = get_logger("monitor.ingest")
@@ -78,6 +79,7 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
+MOVED = "moved"  # the status ingest gives an order's first store when a later event names another store
 _WAIT_POLLS_MAX = 300  # polls (each waits at most 100 ms) the review merge holds reviews back for a partition
 
 
@@ -181,6 +183,10 @@ class Ingest(Service):
         self._committed: dict[TopicPartition, int] = {}
         self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
         self._held: dict[TopicPartition, deque[tuple[int, list[Any]]]] = {}  # reviews read, not sent yet
+        self._orders: dict[TopicPartition, OrderRegistry] = {}  # recent orders per order-status partition
+        self._future_ms = int(settings.max_future_skew.total_seconds() * 1000)
+        self._horizon_ms = int(settings.max_promise_horizon.total_seconds() * 1000)
+        self._keep_ms = int((settings.late_window + settings.order_retention).total_seconds() * 1000)
         self._waited_polls = 0  # polls the review merge has waited for a partition with records left
         self._released_ms = NEVER  # the release frontier of reviews (``release_frontier``)
         self._told_ms: dict[int, int] = {}  # per store partition: the frontier its last review batch carried
@@ -273,30 +279,56 @@ class Ingest(Service):
         partition, in their source order (the store partitions' clocks follow each source separately)."""
         batches: dict[int, list[list[Any]]] = {}
         max_ms = self._read_ms.get(tp, NEVER)
+        wall_ms = int(time.time() * 1000)
+        registry = self._orders.get(tp) or self._orders.setdefault(tp, OrderRegistry(self._keep_ms))
         for record in records:
-            d = await self._valid(record, "order_id", order_status_fields)
-            if d is not None:
-                at_ms = _ms(d["occurred_at"])
-                max_ms = max(max_ms, at_ms)
-                batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                    [d["order_id"], d["store_id"], d["city"], d["status"], at_ms, _ms(d["promised_at"])])
+            d = await self._valid(record, "order_id", order_status_fields, self._order_refusal, wall_ms)
+            if d is None:
+                continue
+            at_ms, promised_ms = _ms(d["occurred_at"]), _ms(d["promised_at"])
+            oid, store, city, status = d["order_id"], d["store_id"], d["city"], d["status"]
+            seen = registry.see(oid, d["event_id"], (store, city), hash((store, city, status, at_ms, promised_ms)),
+                                at_ms)
+            if seen.refusal is not None:
+                await self._dead_letter(record, seen.refusal.reason(record.topic))
+                continue
+            if seen.outcome is SeenOutcome.MOVED and seen.previous is not None:  # the first store stops counting it
+                old_store, old_city = seen.previous
+                batches.setdefault(partition_for(old_store.encode(), self.targets), []).append(
+                    [oid, old_store, old_city, MOVED, at_ms, promised_ms, record.offset])
+                log.info("order_moved", order_id=oid, from_store=old_store, from_city=old_city, to_store=store,
+                         to_city=city, partition=tp.partition, offset=record.offset)
+            max_ms = max(max_ms, at_ms)
+            batches.setdefault(partition_for(store.encode(), self.targets), []).append(
+                [oid, store, city, status, at_ms, promised_ms, record.offset])
         await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
         self._read(tp, records, max_ms)
+        if max_ms != NEVER:
+            registry.expire(max_ms)
+
+    def _order_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
+        occurred_ms = _ms(d["occurred_at"])
+        return (future_refusal("occurred_at", occurred_ms, wall_ms, self._future_ms)
+                or promise_refusal(occurred_ms, _ms(d["promised_at"]), self._horizon_ms))
+
+    def _review_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
+        return future_refusal("created_at", _ms(d["created_at"]), wall_ms, self._future_ms)
 
     async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
         """Validate the reviews of one poll, hold the valid ones, and send on, batched per store partition, those
         the merge by ``created_at`` releases (see the module doc)."""
         assert self.consumer is not None
+        wall_ms = int(time.time() * 1000)
         for tp, records in polled.items():
             held = self._held.setdefault(tp, deque())
             max_ms = self._read_ms.get(tp, NEVER)
             for record in records:
-                d = await self._valid(record, "review_id", review_fields)
+                d = await self._valid(record, "review_id", review_fields, self._review_refusal, wall_ms)
                 if d is not None:
                     created_ms = _ms(d["created_at"])
                     max_ms = max(max_ms, created_ms)
                     held.append((record.offset, [d["review_id"], d["order_id"], d["store_id"], d["city"],
-                                                 d["rating"], d["text"], created_ms]))
+                                                 d["rating"], d["text"], created_ms, tp.partition, record.offset]))
             self._read(tp, records, max_ms)
         owned = [tp for tp in self.consumer.assignment() if tp.topic == self.review_topic]
         for tp in owned:
@@ -367,17 +399,27 @@ class Ingest(Service):
         if pause != paused:
             log.info("ingest_aligned", paused=sorted(f"{tp.topic}:{tp.partition}" for tp in pause))
 
-    async def _valid(self, record: Any, key_field: str, decode: Any) -> dict[str, Any] | None:
-        """The validated fields of ``record``, or None once it is sent to dead-letters with the reason."""
-        assert self.producer is not None
+    async def _valid(self, record: Any, key_field: str, decode: Any,
+                     refuse: Callable[[dict[str, Any], int], Refusal | None], wall_ms: int) -> dict[str, Any] | None:
+        """The validated fields of ``record``, or None once it is sent to dead-letters with the reason: it breaks
+        its contract, or ``refuse`` finds its times impossible at the wall clock ``wall_ms``."""
         try:
             check_key(record.topic, record.key, key_field)
-            return decode(record.value, max_bytes=self.settings.max_value_bytes)
+            d = decode(record.value, max_bytes=self.settings.max_value_bytes)
         except DecodeError as exc:
-            self._pending.append(await self.producer.send(
-                self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, exc.reason)))
-            note_dead_letter(record, exc.reason)
+            await self._dead_letter(record, exc.reason)
             return None
+        refusal = refuse(d, wall_ms)
+        if refusal is not None:
+            await self._dead_letter(record, refusal.reason(record.topic))
+            return None
+        return d
+
+    async def _dead_letter(self, record: Any, reason: str) -> None:
+        assert self.producer is not None
+        self._pending.append(await self.producer.send(
+            self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, reason)))
+        note_dead_letter(record, reason)
 
     async def _send(self, topic: str, batches: dict[int, list[list[Any]]], header: str) -> None:
         assert self.producer is not None
@@ -471,4 +513,5 @@ class Ingest(Service):
                 self._committed.pop(tp, None)
                 self._read_ms.pop(tp, None)
                 self._held.pop(tp, None)
+                self._orders.pop(tp, None)
         log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))

@@ -193,6 +193,13 @@ class Settings:
                                       parse_duration)
     session_timeout: timedelta = setting(parse_duration("60s"), "a worker silent this long (crashed) loses its "
                                          "partitions to the others; a restarted one waits for it too", parse_duration)
+    max_future_skew: timedelta = setting(
+        parse_duration("5m"), "an input whose event time (occurred_at, created_at) is more than this ahead of the "
+        "wall clock when ingest reads it is dead-lettered (FUTURE_EVENT_TIME); no clock ever runs further ahead",
+        parse_duration)
+    max_promise_horizon: timedelta = setting(
+        parse_duration("30d"), "an order event whose promised_at is more than this after its occurred_at is "
+        "dead-lettered (PROMISE_TOO_FAR)", parse_duration)
     max_value_bytes: int = setting(1_048_576, "an input value larger than this many bytes is dead-lettered "
                                    "unread", _int(1))
 
@@ -295,6 +302,8 @@ class Settings:
             raise SettingsError("invalid setting min_negative: must be <= min_reviews")
         if self.late_window <= timedelta(0) or self.negativity_window <= timedelta(0):
             raise SettingsError("invalid setting late_window/negativity_window: must be positive")
+        if self.max_promise_horizon <= timedelta(0):
+            raise SettingsError("invalid setting max_promise_horizon: must be positive")
         if not 6 <= self.session_timeout.total_seconds() <= 300:
             raise SettingsError("invalid setting session_timeout: must be between 6s and 300s (Kafka's group limits)")
         topics = [self.topic_order_status, self.topic_reviews, self.topic_store_commands,

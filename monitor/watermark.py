@@ -6,18 +6,20 @@ send you from now on is at ``t`` or later". The watermark of a city partition is
 store partitions: a city judged up to it has seen everything earlier from every store partition, whatever order
 their messages came in. Used by ``agents/city_lateness.py`` and ``agents/city_reviews.py``.
 
+The watermark never passes the wall clock plus ``max_ahead_ms`` (``max_future_skew``), whatever a marker says.
+
 Progress lives in memory: after a (re)assignment it is heard again from the next markers (until then the
 watermark is ``NEVER`` and nothing is judged), and the cities a partition holds are read back from its table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from monitor.clock import NEVER
+from monitor.clock import NEVER, ceiling_ms, wall_clock_ms
 
 __all__ = ["CityWatermark", "progress_marker"]
 
@@ -29,7 +31,8 @@ def progress_marker(store_partition: int, store_partitions: int, at_ms: int) -> 
 class CityWatermark:
     """Per city partition: each store partition's progress, the watermark judged up to, and the cities held."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_ahead_ms: int = 300_000, wall_now: Callable[[], int] = wall_clock_ms) -> None:
+        self.max_ahead_ms, self.wall_now = max_ahead_ms, wall_now
         self.rebuild_needed = True
         self._progress: dict[int, dict[int, int]] = {}  # city partition -> store partition -> progress ms
         self._cities: dict[int, set[bytes]] = {}  # city partition -> the cities (table keys) it holds
@@ -69,7 +72,8 @@ class CityWatermark:
         """Take a progress marker; the new watermark when it moved forward, else None."""
         progress = self._progress.setdefault(partition, {})
         progress[marker["s"]] = max(progress.get(marker["s"], NEVER), marker["t"])
-        mark = min((progress.get(s, NEVER) for s in range(marker["n"])), default=NEVER)
+        mark = min(min((progress.get(s, NEVER) for s in range(marker["n"])), default=NEVER),
+                   ceiling_ms(self.max_ahead_ms, self.wall_now))
         if mark <= self.mark(partition):
             return None
         self._marks[partition] = mark

@@ -13,12 +13,15 @@ from typing import Any
 
 import orjson
 
+from monitor.agents.bounds import bound_clock
 from monitor.app import app, settings
-from monitor.clock import NEVER
+from monitor.clock import NEVER, ceiling_ms
 from monitor.counters import PROCESSED
+from monitor.deadletters import Origin, send_to_dead_letters
 from monitor.ingest import header_of, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
+from monitor.rules.intake import RefusalCode, format_span_ms
 from monitor.rules.negativity import (
     NegativityState,
     add_review,
@@ -26,6 +29,7 @@ from monitor.rules.negativity import (
     negative_review_alert,
     next_change_ms,
 )
+from monitor.rules.outputs import iso_from_ms
 from monitor.rules.reviews import NegativityRule, RepeatRule, is_negative
 from monitor.tables.reviews import store_reviews
 from monitor.tables.store_state import store_key
@@ -42,6 +46,7 @@ _clock_ms: dict[int, int] = {}  # per partition: the largest review time seen (t
 _marked_ms: dict[int, int] = {}  # per partition: the progress last sent to the city partitions
 _due: dict[int, DueHeap] = {}  # per partition: each store's next change point
 _rebuild_needed = True
+_MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
 
 
 @app.on_partitions_assigned.connect
@@ -82,7 +87,8 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
             counted = await _on_review(message, review, changed)
             if counted is not None:
                 by_city.setdefault(counted[0], []).append(counted[1:])
-        clock_ms = max(_clock_ms.get(message.partition, NEVER), _released_ms(message))
+        clock_ms = min(max(_clock_ms.get(message.partition, NEVER), _released_ms(message)),
+                       ceiling_ms(_MAX_AHEAD_MS))
         gone = await _judge_due(message, clock_ms, changed)
         for key, state in changed.items():
             state.partition = message.partition
@@ -108,6 +114,7 @@ async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, Negativit
         state = changed.get(key) or store_reviews.get(key)
         if state is None:
             continue
+        bound_clock(state, _MAX_AHEAD_MS, log, "store_reviews")
         emits = []
         while (at_ms := next_change_ms(state, RULE)) is not None and at_ms <= clock_ms:
             emits += evaluate_negativity(state, at_ms, RULE, REPEAT)
@@ -130,10 +137,13 @@ def _released_ms(message: Any) -> int:
 async def _on_review(message: Any, review: list[Any], changed: dict[bytes, NegativityState]) -> list[Any] | None:
     """Apply one review (``[review_id, order_id, store_id, city, rating, text, created_ms]``); return what its
     city counts (``[city, review_id, created_ms, negative]``), or None when it is ignored."""
-    review_id, order_id, store_id, city, rating, text, created_ms = review
+    review_id, order_id, store_id, city, rating, text, created_ms, *origin = review
+    source, offset = origin or (message.partition, message.offset)  # a batch of an older version: no origin
     key = store_key(store_id, city)
     state = changed.get(key) or store_reviews.get(key) or NegativityState(city, store_id)
-    now_ms = max(_clock_ms.get(message.partition, 0), state.clock_ms, created_ms)
+    bound_clock(state, _MAX_AHEAD_MS, log, "store_reviews")
+    ceiling = ceiling_ms(_MAX_AHEAD_MS)
+    now_ms = min(max(_clock_ms.get(message.partition, 0), state.clock_ms, created_ms), ceiling)
     _clock_ms[message.partition] = now_ms
     negative = is_negative(rating, settings.negative_max_rating)
     outcome = add_review(state, review_id, negative, created_ms, now_ms, RULE)
@@ -142,6 +152,14 @@ async def _on_review(message: Any, review: list[Any], changed: dict[bytes, Negat
                  partition=message.partition, offset=message.offset)
         if outcome == "TOO_OLD":
             changed[key] = state
+            reason = (f"{settings.topic_reviews}: {RefusalCode.TOO_OLD.value}: review {review_id!r} of store "
+                      f"{store_id!r} ({city}) written {iso_from_ms(created_ms)} is older than the negativity window "
+                      f"({format_span_ms(RULE.window_ms)}, negativity_window) at the review clock "
+                      f"{iso_from_ms(now_ms)}")
+            value = orjson.dumps({"review_id": review_id, "order_id": order_id, "store_id": store_id, "city": city,
+                                  "rating": rating, "text": text, "created_at": iso_from_ms(created_ms)})
+            await send_to_dead_letters(Origin(settings.topic_reviews, source, offset, review_id.encode(), value),
+                                       reason)
         return None
     emits = []
     if negative:

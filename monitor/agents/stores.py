@@ -17,16 +17,26 @@ import orjson
 from faust import streams as faust_streams
 
 from monitor.app import app, settings
-from monitor.clock import NEVER, PartitionClock
+from monitor.clock import NEVER, PartitionClock, ceiling_ms
 from monitor.codec import DecodeError, decode_store_command
 from monitor.counters import PROCESSED
-from monitor.deadletters import send_to_dead_letters
+from monitor.deadletters import Origin, send_to_dead_letters
 from monitor.ingest import HEADER, header_of, unpack
 from monitor.logs import get_logger
 from monitor.publish import publish
+from monitor.rules.intake import RefusalCode, format_span_ms
 from monitor.rules.lateness import HOUR_MS
 from monitor.rules.orders import courier_late
-from monitor.rules.stores import Applied, OrderRules, advance, apply_order_event, next_due_ms, restore
+from monitor.rules.outputs import iso_from_ms
+from monitor.rules.stores import (
+    Applied,
+    OrderRules,
+    advance,
+    apply_order_event,
+    next_due_ms,
+    reconsider,
+    restore,
+)
 from monitor.tables.store_state import StoreState, store_key
 from monitor.tables.stores import store_table
 from monitor.timers import PartitionRuntime
@@ -37,8 +47,9 @@ __all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_
 
 log = get_logger("monitor.agents.stores")
 RULES = OrderRules.from_settings(settings)
+_MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
 _LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
-         "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000)}
+         "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000), "max_ahead_ms": _MAX_AHEAD_MS}
 _FLUSH_S = settings.state_flush_interval.total_seconds()
 _FLUSH_MAX_EVENTS = 20_000  # bounds the input events held (not acknowledged) between flushes
 _runtimes: dict[int, PartitionRuntime] = {}
@@ -67,17 +78,23 @@ def _rebuild() -> None:
     global _rebuild_needed, _assigned_wall_ms
     _runtimes.clear()
     _assigned_wall_ms = int(time.time() * 1000)
-    count = 0
+    count, ahead, furthest = 0, 0, NEVER
+    ceiling = ceiling_ms(_MAX_AHEAD_MS)
     for key, raw in store_table.items():
         if raw is None:
             continue
         state = StoreState.from_bytes(raw)
         rt = _runtimes.setdefault(state.partition, _new_runtime(state.partition))
         rt.cache[key] = state
-        rt.clock.restore(state.clock_ms)
+        if rt.clock.restore(state.clock_ms) or state.clock_ms > ceiling:
+            ahead, furthest = ahead + 1, max(furthest, state.clock_ms)
+            state.clock_ms = min(state.clock_ms, ceiling)
         rt.schedule(key, next_due_ms(state, RULES))
         count += 1
     _rebuild_needed = False
+    if ahead:  # state written before clocks were bounded: one producer's future event moved them
+        log.warning("clock_ahead_brought_back", stores=ahead, furthest=iso_from_ms(furthest),
+                    to=iso_from_ms(ceiling), setting="max_future_skew")
     log.info("store_state_loaded", stores=count, partitions=sorted(_runtimes))
 
 
@@ -173,25 +190,48 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
             _save(rt, key, state, message.partition)
 
 
-async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int) -> None:
-    """Apply one order event of a batch (``[order_id, store_id, city, status, occurred_ms, promised_ms]``)."""
-    order_id, store_id, city, status, at_ms, promised_ms = event
+async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], source: int, sources: int) -> None:
+    """Apply every order event of a batch, then judge the deadlines the clock passed: what a batch says about an
+    order (its delivery in a partner's backfill, say) is known before its deadline is judged."""
+    touched: dict[bytes, StoreState] = {}
+    for event in batch:
+        await _on_order(rt, message, event, source, sources, touched)
+    for key, state in touched.items():
+        _save(rt, key, state, message.partition)
+
+
+async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int,
+                    touched: dict[bytes, StoreState]) -> None:
+    """Apply one order event (``[order_id, store_id, city, status, occurred_ms, promised_ms, source offset]``)."""
+    order_id, store_id, city, status, at_ms, promised_ms = event[:6]
     rt.clock.on_event(source, sources, at_ms)
     key = store_key(store_id, city)
-    state = _load(rt, key) or StoreState(store_id, city, partition=message.partition)
+    state = touched.get(key) or _load(rt, key) or StoreState(store_id, city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
     applied = apply_order_event(state, order_id, status, at_ms, promised_ms, RULES)
     if applied is Applied.TOO_OLD:
-        log.info("order_too_old", order_id=order_id, store_id=store_id, city=city,
-                 partition=message.partition, offset=message.offset)
+        await _too_old(event, source)
         return
+    touched[key] = state
     if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
         facts = state.orders[order_id]
         row = rt.deliveries.setdefault((state.city, facts.delivered_ms - facts.delivered_ms % HOUR_MS), [0, 0])
         row[0] += 1
         row[1] += courier_late(facts, RULES.lead_ms(state.city))
-    await publish(advance(state, rt.clock.now_ms, RULES), message, log)
-    _save(rt, key, state, message.partition)
+    await publish(reconsider(state, order_id, at_ms, RULES), message, log)
+
+
+async def _too_old(event: list[Any], source: int) -> None:
+    """An order event older than anything its store still counts: kept in dead-letters, never dropped quietly."""
+    order_id, store_id, city, status, at_ms, promised_ms, *origin = event
+    offset = origin[0] if origin else 0  # a batch of an older version does not say
+    keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
+    reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store {store_id!r} "
+              f"({city}) promised {iso_from_ms(promised_ms)} is older than the store still counts (it keeps an "
+              f"order {keep} after its deadline: late_window, order_retention)")
+    value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": status,
+                          "occurred_at": iso_from_ms(at_ms), "promised_at": iso_from_ms(promised_ms)})
+    await send_to_dead_letters(Origin(settings.topic_order_status, source, offset, order_id.encode(), value), reason)
 
 
 async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
@@ -230,12 +270,9 @@ async def stores(stream):  # type: ignore[no-untyped-def]
                 if header is None:
                     raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
                 kind, *fields = header.split(":")
-                if kind == "b":  # a batch from ingest: each event applied, and due deadlines fired, in turn
-                    source, sources = int(fields[0]), int(fields[1])
+                if kind == "b":  # a batch from ingest: its events applied, then the deadlines passed judged
                     batch = unpack(event.value)
-                    for order in batch:
-                        await _on_order(rt, message, order, source, sources)
-                        await _advance_due(rt, message)
+                    await _on_batch(rt, message, batch, int(fields[0]), int(fields[1]))
                     rt.held_events += len(batch)
                 elif kind == "h":
                     rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",

@@ -14,12 +14,15 @@ from typing import Any
 
 from monitor.records import Alert, StoreVisibility
 from monitor.rules.orders import (
+    F_ACCEPT_CHECKED,
     F_AT_RISK_ALERTED,
     F_COUNTED_CANCELLED,
     F_COUNTED_CREATED,
     F_COUNTED_DELIVERED,
+    F_DISPATCH_CHECKED,
     F_LATE_ALERTED,
     F_PROMISE_CHECKED,
+    F_RETRACTED,
     HideRule,
     OrderFacts,
     apply_status,
@@ -36,10 +39,12 @@ from monitor.rules.orders import (
 from monitor.rules.outputs import Emit, dt_from_ms, iso_from_ms
 from monitor.tables.store_state import StoreState
 
-__all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at"]
+__all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at",
+           "reconsider", "MOVED"]
 
 DAY_MS = 86_400_000
 DAYS_KEPT_MS = 35 * DAY_MS
+MOVED = "moved"  # not a status of the contract: ingest's word for "a later event of this order names another store"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +79,24 @@ class OrderRules:
 class Applied(enum.Enum):
     """What an order event did to its store."""
 
-    TOO_OLD = "TOO_OLD"  # the order is too old to matter (already forgotten): ignored
+    TOO_OLD = "TOO_OLD"  # the order is too old to matter (already forgotten): dead-lettered by the agent
     APPLIED = "APPLIED"
     DELIVERED = "DELIVERED"  # applied, and the order's delivery is counted now (once per order)
+    MOVED = "MOVED"  # the order moved to another store: this store forgets it and never counts it again
 
 
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
                       rules: OrderRules) -> Applied:
-    """Merge an order event into the store."""
+    """Merge an order event into the store (``status`` ``MOVED``: the order left it for another store)."""
     if order_id in state.done:  # finished and settled: a duplicate or a straggler changes nothing
         return Applied.APPLIED
+    if status == MOVED:
+        facts = state.orders.pop(order_id, None)
+        state.excluded.pop(order_id, None)
+        state.done[order_id] = (forget_at_ms(facts, rules.late_window_ms, rules.retention_ms) if facts
+                                else at_ms + max(rules.late_window_ms, rules.retention_ms))
+        heapq.heappush(_timeline(state, rules), (state.done[order_id], 0, order_id))
+        return Applied.MOVED
     facts = state.orders.get(order_id)
     if facts is None:
         probe = apply_status(None, status, at_ms, promised_ms)
@@ -246,6 +259,65 @@ def _maybe_hide(state: StoreState, t: int, rules: OrderRules) -> list[Emit]:
             Emit("alerts", alert.alert_id, alert, decision.value)]
 
 
+def reconsider(state: StoreState, order_id: str, at_ms: int, rules: OrderRules) -> list[Emit]:
+    """After an event of ``order_id`` (at ``at_ms``) was applied: resolve the order's alerts that its facts now
+    contradict (delivered or cancelled by its deadline, or accepted and dispatched in time after all: reason
+    ``RETRACTED``), and restore a store whose hide no longer holds (``EVIDENCE_RETRACTED``, see
+    ``recheck_hide``). Events read late, such as a partner's backfill after an outage, end here."""
+    f = state.orders.get(order_id)
+    out: list[Emit] = []
+    if f is not None and f.flags & (F_LATE_ALERTED | F_AT_RISK_ALERTED) and not f.flags & F_RETRACTED:
+        lead = rules.lead_ms(state.city)
+        if f.flags & F_LATE_ALERTED:
+            contradicted = late_since_ms(f) is None
+            kind = "order_late"
+        else:
+            judged = [t for t, flag in change_points(f, rules.accept_timeout_ms, lead).points
+                      if flag in (F_ACCEPT_CHECKED, F_DISPATCH_CHECKED) and f.flags & flag]
+            contradicted = not any(at_risk_reason(f, t, rules.accept_timeout_ms, lead) for t in judged)
+            kind = "order_at_risk"
+        if contradicted:
+            f.flags |= F_RETRACTED
+            if kind == "order_late":
+                row = state.days.get(f.promised_ms - f.promised_ms % DAY_MS)
+                if row and row[2] > 0:
+                    row[2] -= 1
+            out.append(_retraction(state, order_id, kind, at_ms))
+    if state.hidden and (out or f is None):
+        out.extend(recheck_hide(state, at_ms, rules))
+    return out
+
+
+def recheck_hide(state: StoreState, at_ms: int, rules: OrderRules) -> list[Emit]:
+    """Restore a hidden store (``EVIDENCE_RETRACTED``) when, with the facts known now, the hide rule held neither
+    when it was hidden nor at its clock: later events showed its orders were on time, or moved them to another
+    store. The orders keep counting (unlike a manual restore), so a store that really fails is hidden again."""
+    if not state.hidden or state.hidden_at_ms is None:
+        return []
+    for t in (state.hidden_at_ms, max(state.hidden_at_ms, state.clock_ms)):
+        late, at_risk = counts_at(state, t, rules)
+        if evaluate_store(len(late), len(at_risk), rules.hide, hidden=False).hides:
+            return []
+    return _restore(state, max(at_ms, state.hidden_at_ms), rules, by=None, reason="EVIDENCE_RETRACTED",
+                    source="auto", note="later events showed the evidence did not hold", exclude=False)
+
+
+def _retraction(state: StoreState, oid: str, kind: str, at_ms: int) -> Emit:
+    f = state.orders[oid]
+    what = "late" if kind == "order_late" else "at risk"
+    alert = Alert(
+        alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="resolved",
+        store_id=state.store_id, city=state.city,
+        summary=f"Order {oid} of {state.store_id} ({state.city}) was not {what} after all: events read later show "
+                f"it {status_at(f, at_ms).replace('_', ' ')} at {iso_from_ms(at_ms)}; promised "
+                f"{iso_from_ms(f.promised_ms)}",
+        details={"order_id": oid, "promised_at": iso_from_ms(f.promised_ms), "reason": "RETRACTED",
+                 "status_at_decision": status_at(f, at_ms)},
+        at=dt_from_ms(at_ms),
+    )
+    return Emit("alerts", alert.alert_id, alert, "RETRACTED")
+
+
 def restore(state: StoreState, *, by: str, note: str, at_ms: int, rules: OrderRules) -> list[Emit]:
     """An operator restores a hidden store; orders counted so far never count again. No-op if not hidden."""
     if not state.hidden:
@@ -254,9 +326,9 @@ def restore(state: StoreState, *, by: str, note: str, at_ms: int, rules: OrderRu
 
 
 def _restore(state: StoreState, at_ms: int, rules: OrderRules, *, by: str | None, note: str, reason: str,
-             source: str) -> list[Emit]:
+             source: str, exclude: bool = True) -> list[Emit]:
     late, at_risk = counts_at(state, at_ms, rules)
-    for oid in {*late, *at_risk, *state.evidence_late, *state.evidence_at_risk}:
+    for oid in {*late, *at_risk, *state.evidence_late, *state.evidence_at_risk} if exclude else ():
         f = state.orders.get(oid)
         if f is not None:
             state.excluded[oid] = forget_at_ms(f, rules.late_window_ms, rules.retention_ms)

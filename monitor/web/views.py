@@ -153,5 +153,6 @@ class DashboardData(web.View):
             "alerts": list(reversed(counters.RECENT_ALERTS))[:20],
             "events_per_second": live.input_rate(app),
             "lag": sum(live.consumer_lag(app).values()),
+            "dead_letters": [{"topic": t, "reason": r, "count": n} for (t, r), n in sorted(counters.DEAD_LETTERS.items())],
             **_scope(),
         })
