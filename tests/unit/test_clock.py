@@ -78,3 +78,35 @@ class TestPartitionRuntime:
         assert rt.pop_due(T + 40) == [b"a", b"b"]
         assert rt.pop_due(T + 100) == []
         assert rt.pending == 0
+
+
+class TestClockBound:
+    """No clock passes the wall clock plus max_future_skew, whatever arrives or is restored."""
+
+    WALL = T + 3600 * S
+
+    def test_an_event_from_the_future_moves_the_clock_only_to_the_bound(self) -> None:
+        """One event in 2099 cannot make every open order of the partition late."""
+        c = PartitionClock(max_ahead_ms=300 * S, wall_now=lambda: self.WALL)
+        assert c.on_event(0, 1, 4_070_908_800_000) == self.WALL + 300 * S
+
+    def test_the_live_tick_stops_at_the_bound(self) -> None:
+        """A heartbeat whose wall time runs ahead of this machine's clock cannot carry the clock past it."""
+        c = PartitionClock(live_delay_ms=0, live_horizon_ms=7200 * S, max_ahead_ms=60 * S, wall_now=lambda: self.WALL)
+        c.on_event(0, 1, self.WALL - 10 * S)
+        assert c.on_heartbeat(0, 1, caught_up=True, wall_ms=self.WALL + 3600 * S) == self.WALL + 60 * S
+
+    def test_a_clock_restored_ahead_is_brought_back_and_says_so(self) -> None:
+        """State written by an older version with a 2099 clock is brought back to the bound."""
+        c = PartitionClock(max_ahead_ms=300 * S, wall_now=lambda: self.WALL)
+        assert c.restore(4_070_908_800_000) is True
+        assert c.now_ms == self.WALL + 300 * S
+        assert c.restore(T) is False and c.now_ms == self.WALL + 300 * S  # never goes back
+
+    def test_the_city_watermark_stops_at_the_bound(self) -> None:
+        """A progress marker from the future moves a city's watermark only as far as the bound."""
+        from monitor.watermark import CityWatermark
+
+        w = CityWatermark(max_ahead_ms=300 * S, wall_now=lambda: self.WALL)
+        assert w.advance(0, {"s": 0, "n": 1, "t": 4_070_908_800_000}) == self.WALL + 300 * S
+        assert w.advance(0, {"s": 0, "n": 1, "t": 4_070_908_900_000}) is None  # no further

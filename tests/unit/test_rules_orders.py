@@ -18,7 +18,17 @@ from monitor.rules.orders import (
     is_store_late,
     status_at,
 )
-from monitor.rules.stores import OrderRules, advance, apply_order_event, counts_at, next_due_ms, restore
+from monitor.rules.stores import (
+    MOVED,
+    Applied,
+    OrderRules,
+    advance,
+    apply_order_event,
+    counts_at,
+    next_due_ms,
+    reconsider,
+    restore,
+)
 from monitor.tables.store_state import StoreState
 
 MIN = 60_000
@@ -316,3 +326,67 @@ class TestStoreModel:
         assert not s.hidden and not [e for e in out if e.topic == "store-visibility"]
         out, s = late_store(10)  # handed over 10 min before the deadline: the store was late
         assert s.hidden and [e.value.reason for e in out if e.topic == "store-visibility"] == ["HIDE_LATE"]
+
+
+class TestLateArrivingEvents:
+    """What a batch, or an event read later, says about an order is used before and after its deadline."""
+
+    def test_a_backfill_applied_before_judging_gives_no_late_order(self) -> None:
+        """A partner's history (created, accepted, in delivery, delivered in time) read after newer events of
+        other stores: applied in full before the deadlines are judged, nothing is late or at risk."""
+        s = StoreState("s-1", "Moscow")
+        for i in range(8):
+            oid, promised = f"o-{i}", T0 + 3 * H
+            for status, at in (("created", T0), ("accepted", T0 + 5 * MIN), ("in_delivery", T0 + H),
+                               ("delivered", T0 + 2 * H)):
+                apply_order_event(s, oid, status, at, promised, RULES)
+        assert advance(s, T0 + 6 * H, RULES) == []
+
+    def test_an_alert_contradicted_by_a_later_event_resolves(self) -> None:
+        """order_late went out; the delivery read later was in time: a resolved with reason RETRACTED follows,
+        once, and the order no longer counts as late."""
+        s = store_with(1, 0)
+        fired = advance(s, T0 + 4 * H, RULES)
+        assert [e.value.kind for e in fired] == ["order_at_risk", "order_late"]
+        apply_order_event(s, "o-late-0", "delivered", T0 + 2 * H, T0 + 3 * H, RULES)
+        out = reconsider(s, "o-late-0", T0 + 2 * H, RULES)
+        assert [(e.value.kind, e.value.status, e.value.details["reason"]) for e in out] == [
+            ("order_late", "resolved", "RETRACTED")]
+        assert out[0].value.alert_id == fired[1].value.alert_id
+        assert reconsider(s, "o-late-0", T0 + 2 * H, RULES) == []  # once
+        assert counts_at(s, T0 + 4 * H, RULES) == ([], [])
+
+    def test_a_store_hidden_on_evidence_that_is_retracted_is_restored(self) -> None:
+        """5 late + 3 at risk hid it; the late orders turn out delivered in time: EVIDENCE_RETRACTED restores it,
+        resolving store_hidden, and its remaining orders keep counting (not excluded like a manual restore)."""
+        s = store_with(5, 3)
+        assert any(e.topic == "store-visibility" for e in advance(s, T0 + 4 * H, RULES))
+        out = []
+        for i in range(5):
+            apply_order_event(s, f"o-late-{i}", "delivered", T0 + 2 * H, T0 + 3 * H, RULES)
+            out += reconsider(s, f"o-late-{i}", T0 + 2 * H, RULES)
+        restores = [e.value for e in out if e.topic == "store-visibility"]
+        assert [(v.action, v.reason, v.source) for v in restores] == [("restore", "EVIDENCE_RETRACTED", "auto")]
+        assert ("store_hidden", "resolved") in [(e.value.kind, e.value.status) for e in out if e.topic == "alerts"]
+        assert not s.hidden and s.excluded == {}
+        assert restores[0].at >= datetime.fromisoformat("2026-02-14T12:05:00+00:00")  # not before the hide
+
+    def test_a_store_that_still_fails_stays_hidden_when_one_order_is_retracted(self) -> None:
+        """6 late + 3 at risk, one late order retracted: 5 + 3 still holds, the store stays hidden."""
+        s = store_with(6, 3)
+        advance(s, T0 + 4 * H, RULES)
+        apply_order_event(s, "o-late-0", "delivered", T0 + 2 * H, T0 + 3 * H, RULES)
+        out = reconsider(s, "o-late-0", T0 + 2 * H, RULES)
+        assert [e.value.status for e in out] == ["resolved"] and out[0].value.kind == "order_late"
+        assert s.hidden
+
+    def test_an_order_that_moved_to_another_store_stops_counting_and_is_not_revived(self) -> None:
+        """The first store forgets a moved order; a straggler of it changes nothing there."""
+        s = store_with(5, 3)
+        advance(s, T0 + 4 * H, RULES)
+        assert apply_order_event(s, "o-late-0", MOVED, T0 + 4 * H, T0 + 3 * H, RULES) is Applied.MOVED
+        out = reconsider(s, "o-late-0", T0 + 4 * H, RULES)
+        assert [e.value.reason for e in out if e.topic == "store-visibility"] == ["EVIDENCE_RETRACTED"]
+        apply_order_event(s, "o-late-0", "accepted", T0 + 10 * MIN, T0 + 3 * H, RULES)
+        assert "o-late-0" not in s.orders
+        assert len(counts_at(s, T0 + 4 * H, RULES)[0]) == 4
