@@ -1,6 +1,6 @@
 """loadtest: drive a running monitor at a target rate and measure end-to-end latency and consumer lag.
 
-Background traffic is generated marketplace traffic moved to the present; one input in ``probe_every`` is a
+Background traffic is generated marketplace traffic moved to the day before the present (never ahead of it); one input in ``probe_every`` is a
 probe: a negative review of a dedicated store, which the monitor answers with exactly one ``negative_review``
 alert. The latency of a probe is the time from sending it to reading its alert.
 """
@@ -63,16 +63,26 @@ class LoadResult:
         }
 
 
-def _background(now: datetime, seed: int) -> Iterator[dict[str, Any]]:
-    """Endless generated traffic, moved so that it happens from ``now`` on."""
+def _background(now: datetime, seed: int, wall: Callable[[], datetime] = lambda: datetime.now(UTC)
+                ) -> Iterator[dict[str, Any]]:
+    """Endless generated traffic, moved so that it starts a day before ``now``, and never ahead of the wall clock.
+
+    Sent at a load test's rate, a generated day passes in minutes, far faster than the wall clock; the monitor
+    refuses events ahead of the wall clock (``max_future_skew``). So the traffic starts a day back, and a record
+    that would still be ahead when it is sent pulls the rest of the traffic back with it (time compressed, each
+    record's promise moved with it, so the order keeps its lateness)."""
+    delta: timedelta | None = None
     day = 0
     while True:
         config = TrafficConfig(start=datetime(2026, 2, 1, tzinfo=UTC) + timedelta(days=day), days=1,
                                orders_per_day=20_000, stores=3000, seed=seed + day, incidents=())
-        delta = None
         for rec in iter_records(config):
+            at = datetime.fromisoformat(rec["timestamp"])
             if delta is None:
-                delta = now + timedelta(days=day) - datetime.fromisoformat(rec["timestamp"])
+                delta = now - timedelta(days=1) - at
+            ahead = at + delta - wall()
+            if ahead > timedelta(0):
+                delta -= ahead
             yield {**rec, "value": shift_value(rec["value"], delta)}
         day += 1
 
