@@ -51,7 +51,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import time
 
-    from monitor.replay.replay import replay_file
+    from monitor.replay.replay import replay_file, start_for_now_ms
 
     settings = _settings()
     if not Path(args.file).is_file():
@@ -66,7 +66,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if not sep or not old or not new:
             raise CommandError(f"--map expects OLD=NEW, got {pair!r}")
         topic_map[old] = new
-    shift_to = int(time.time() * 1000) if args.shift_to_now else None
+    try:
+        shift_to = start_for_now_ms(args.file, int(time.time() * 1000), args.speed) if args.shift_to_now else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
     try:
         n = replay_file(settings.kafka_bootstrap_servers, args.file, speed=args.speed, shift_to_ms=shift_to,
                         topic_map=topic_map)
@@ -176,7 +179,8 @@ def register(sub: Any) -> None:
     rp.add_argument("file", help="JSONL from `monitor dump` or `monitor generate`")
     rp.add_argument("--speed", type=float, help="event-time speed factor (60 = an hour per minute); "
                     "default: as fast as possible")
-    rp.add_argument("--shift-to-now", action="store_true", help="move timestamps so the data happens from now on")
+    rp.add_argument("--shift-to-now", action="store_true", help="move timestamps to the present, never ahead of the wall clock: as fast as possible the data "
+                    "ends now; with --speed 1 it starts now, in step")
     rp.add_argument("--map", action="append", metavar="OLD=NEW", help="send records of topic OLD to NEW")
 
     g = add_command(sub, "generate", cmd_generate, "seeded synthetic marketplace traffic with injected incidents")

@@ -13,7 +13,7 @@ import orjson
 from monitor.replay.jsonl import message_key, message_value, read_records
 from monitor.replay.progress import Progress
 
-__all__ = ["replay_file", "record_time_ms", "shift_value"]
+__all__ = ["replay_file", "record_time_ms", "shift_value", "start_for_now_ms"]
 
 TIME_FIELDS = ("occurred_at", "promised_at", "created_at", "at")
 
@@ -24,6 +24,22 @@ def record_time_ms(rec: Mapping[str, Any]) -> int:
     if isinstance(ts, int | float):
         return int(ts)
     return int(datetime.fromisoformat(ts).timestamp() * 1000)
+
+
+def start_for_now_ms(path: str | Path, now_ms: int, speed: float | None) -> int:
+    """Where ``--shift-to-now`` moves the file's first record so that no record is ever ahead of the wall clock
+    when it is sent (the monitor refuses those): as fast as possible the file ends now; at ``speed`` s the file's
+    span shrinks by s, so it starts ``span * (1 - 1/s)`` before now (``--speed 1`` starts now, in step)."""
+    first_ms = last_ms = None
+    for rec in read_records(path):  # streamed: a year of traffic is millions of records
+        t = record_time_ms(rec)
+        first_ms = t if first_ms is None else first_ms
+        last_ms = t if last_ms is None else max(last_ms, t)
+    if first_ms is None or last_ms is None:
+        return now_ms
+    span_ms = last_ms - first_ms
+    factor = 1.0 if not speed else max(0.0, 1.0 - 1.0 / speed)
+    return now_ms - int(span_ms * factor)
 
 
 def shift_value(value: Any, delta: timedelta) -> Any:
