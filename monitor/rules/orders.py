@@ -37,7 +37,8 @@ F_LATE_ALERTED = 16
 F_COUNTED_CREATED = 32  # daily totals
 F_COUNTED_DELIVERED = 64
 F_COUNTED_CANCELLED = 128
-F_RETRACTED = 256  # an alert of the order was contradicted by a later-arriving event and resolved
+F_LATE_RETRACTED = 256  # its order_late was contradicted by a later-arriving event and resolved
+F_AT_RISK_RETRACTED = 512  # its order_at_risk likewise
 
 
 def _min(a: int | None, b: int) -> int:

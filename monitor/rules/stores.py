@@ -16,13 +16,14 @@ from monitor.records import Alert, StoreVisibility
 from monitor.rules.orders import (
     F_ACCEPT_CHECKED,
     F_AT_RISK_ALERTED,
+    F_AT_RISK_RETRACTED,
     F_COUNTED_CANCELLED,
     F_COUNTED_CREATED,
     F_COUNTED_DELIVERED,
     F_DISPATCH_CHECKED,
     F_LATE_ALERTED,
+    F_LATE_RETRACTED,
     F_PROMISE_CHECKED,
-    F_RETRACTED,
     HideRule,
     OrderFacts,
     apply_status,
@@ -266,23 +267,19 @@ def reconsider(state: StoreState, order_id: str, at_ms: int, rules: OrderRules) 
     ``recheck_hide``). Events read late, such as a partner's backfill after an outage, end here."""
     f = state.orders.get(order_id)
     out: list[Emit] = []
-    if f is not None and f.flags & (F_LATE_ALERTED | F_AT_RISK_ALERTED) and not f.flags & F_RETRACTED:
+    if f is not None and f.flags & F_AT_RISK_ALERTED and not f.flags & F_AT_RISK_RETRACTED:
         lead = rules.lead_ms(state.city)
-        if f.flags & F_LATE_ALERTED:
-            contradicted = late_since_ms(f) is None
-            kind = "order_late"
-        else:
-            judged = [t for t, flag in change_points(f, rules.accept_timeout_ms, lead).points
-                      if flag in (F_ACCEPT_CHECKED, F_DISPATCH_CHECKED) and f.flags & flag]
-            contradicted = not any(at_risk_reason(f, t, rules.accept_timeout_ms, lead) for t in judged)
-            kind = "order_at_risk"
-        if contradicted:
-            f.flags |= F_RETRACTED
-            if kind == "order_late":
-                row = state.days.get(f.promised_ms - f.promised_ms % DAY_MS)
-                if row and row[2] > 0:
-                    row[2] -= 1
-            out.append(_retraction(state, order_id, kind, at_ms))
+        judged = [t for t, flag in change_points(f, rules.accept_timeout_ms, lead).points
+                  if flag in (F_ACCEPT_CHECKED, F_DISPATCH_CHECKED) and f.flags & flag]
+        if not any(at_risk_reason(f, t, rules.accept_timeout_ms, lead) for t in judged):
+            f.flags |= F_AT_RISK_RETRACTED
+            out.append(_retraction(state, order_id, "order_at_risk", at_ms))
+    if f is not None and f.flags & F_LATE_ALERTED and not f.flags & F_LATE_RETRACTED and late_since_ms(f) is None:
+        f.flags |= F_LATE_RETRACTED
+        row = state.days.get(f.promised_ms - f.promised_ms % DAY_MS)
+        if row and row[2] > 0:
+            row[2] -= 1
+        out.append(_retraction(state, order_id, "order_late", at_ms))
     if state.hidden and (out or f is None):
         out.extend(recheck_hide(state, at_ms, rules))
     return out
