@@ -9,33 +9,23 @@ in a group of its own (``<app>-ingest``), validates each record (dead-lettering 
 partitions one message per (source partition, store partition, poll) carrying up to ``BATCH_MAX`` events in
 their source order, so Faust's cost is paid per batch.
 
-Messages on ``<app>-order-status-by-store``, told apart by the ``qm`` header:
+Messages on ``<app>-order-status-by-store`` and ``<app>-reviews-by-store``, told apart by the ``qm`` header:
 
-- ``b:<source>:<sources>``: a batch; the value is a JSON list of ``[order_id, store_id, city, status,
-  occurred_ms, promised_ms]``, all of stores on that partition (murmur2 of ``store_id``, the producer's
-  partitioner, so ``store-commands`` keyed by ``store_id`` land on the same partition);
+- ``b:<source>:<sources>``: a batch of one source partition's events in its order; the value is a JSON list of
+  ``[order_id, store_id, city, status, occurred_ms, promised_ms, offset]`` (orders) or ``[review_id, order_id,
+  store_id, city, rating, text, created_ms, offset]`` (reviews), all of stores on that partition (murmur2 of
+  ``store_id``, the producer's partitioner, so ``store-commands`` keyed by ``store_id`` land on the same
+  partition);
 - ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
   ``clock_tick``, with an empty value, to every store partition (see ``monitor/clock.py``).
 
-Messages on ``<app>-reviews-by-store`` (header ``b:<released ms>``): batches only, a JSON list of ``[review_id,
-order_id, store_id, city, rating, text, created_ms]``, in ``created_at`` order across the source partitions.
-``<released ms>`` is the release frontier (``release_frontier``): every review before it has been sent, as far as
-ingest can tell, so the store partition's review clock may move to it. Once per ``clock_tick`` a store partition
-that got no batch since the frontier moved gets an empty one, so quiet partitions keep time too (the cities'
-watermark waits for all).
+Each store partition keeps one event-time clock per input topic over its source partitions: it moves only to a
+time every source has reached, so orders and reviews are judged in event-time order whatever the pace and
+interleaving of the sources (one ingest or several, one worker or two).
 
-Alignment, two parts:
-
-- Pausing: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
-  topic that still has records left is paused until that one catches up. It bounds what is read ahead; the order
-  clocks (``monitor/clock.py``) then hold the decisions back until every source has reached their time.
-- Reviews are judged as they arrive (``agents/store_reviews.py``), so they are also merged: the valid reviews
-  read are held per source partition and sent on smallest ``created_at`` first (``release_in_order``). A
-  partition with records left to read but none held is waited for: no review later than the newest time read
-  from it plus ``source_skew`` is sent, and none at all before its first record is read. Pausing alone is too
-  coarse: one fetch can return weeks of a quiet partition, sent before another partition's first fetch
-  arrives, whose reviews would then be found too old. Live, every partition's newest time is about now, so
-  nothing waits. Reviews held back for ``_WAIT_POLLS_MAX`` polls in a row are sent anyway (logged).
+Alignment: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
+topic that still has records left is paused until that one catches up. It bounds what is read ahead; the clocks
+then hold the decisions back until every source has reached their time.
 
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker, and a
 review partition's only up to its first review still held (at least once: after a crash the batches since the
@@ -46,9 +36,8 @@ committed offsets.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -66,8 +55,7 @@ from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "MOVED", "pack", "unpack", "header_of", "partitions_ahead", "release_in_order",
-           "release_frontier"]
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "MOVED", "pack", "unpack", "header_of", "partitions_ahead"]
 
 log = get_logger("monitor.ingest")
 HEADER = "qm"
@@ -80,7 +68,6 @@ _COMMIT_S = 1.0
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
 MOVED = "moved"  # the status ingest gives an order's first store when a later event names another store
-_WAIT_POLLS_MAX = 300  # polls (each waits at most 100 ms) the review merge holds reviews back for a partition
 
 
 def pack(events: list[list[Any]]) -> bytes:
@@ -109,47 +96,8 @@ def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms:
     return {tp for tp, ms in read_ms.items() if ms - slowest > skew_ms}
 
 
-def release_in_order(held: Mapping[Any, deque[tuple[int, list[Any]]]], time_of: Callable[[list[Any]], int],
-                     exhausted: Callable[[Any], bool], read_ms: Mapping[Any, int], slack_ms: int) -> list[list[Any]]:
-    """Take events off the per-partition queues ``held`` (``(offset, event)`` in each partition's order),
-    smallest ``time_of`` first across partitions. A partition that holds none but is not ``exhausted`` (it has
-    records left to read) is waited for: its next event is taken to come at or after the newest time read from
-    it (``read_ms``) less ``slack_ms``, so nothing later than that plus ``slack_ms`` is taken, and nothing at all
-    while it has not been read yet. Returns the events taken; a partition's own order is kept whatever its times.
-    """
-    def bound(tp: Any) -> int:
-        ms = read_ms.get(tp, NEVER)
-        return NEVER if ms == NEVER else ms + slack_ms
-
-    limit = min((bound(tp) for tp, q in held.items() if not q and not exhausted(tp)), default=None)
-    heap = [(time_of(q[0][1]), i, tp) for i, (tp, q) in enumerate(held.items()) if q]
-    heapq.heapify(heap)
-    out = []
-    while heap and (limit is None or heap[0][0] <= limit):
-        _, i, tp = heapq.heappop(heap)
-        queue = held[tp]
-        out.append(queue.popleft()[1])
-        if queue:
-            heapq.heappush(heap, (time_of(queue[0][1]), i, tp))
-        elif not exhausted(tp):
-            limit = bound(tp) if limit is None else min(limit, bound(tp))
-    return out
-
-
-def release_frontier(held: Mapping[Any, deque[tuple[int, list[Any]]]], time_of: Callable[[list[Any]], int],
-                     exhausted: Callable[[Any], bool], read_ms: Mapping[Any, int]) -> int | None:
-    """The time every event not taken yet is expected at or after: the least of the held partitions' first
-    times and of the newest times read from the partitions with records left; None when nothing is left."""
-    bounds = [time_of(q[0][1]) if q else read_ms.get(tp, NEVER) for tp, q in held.items() if q or not exhausted(tp)]
-    return min(bounds, default=None)
-
-
 def _ms(dt: Any) -> int:
     return int(dt.timestamp() * 1000)
-
-
-def _created_ms(review: list[Any]) -> int:
-    return review[6]
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -182,15 +130,11 @@ class Ingest(Service):
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
         self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
-        self._held: dict[TopicPartition, deque[tuple[int, list[Any]]]] = {}  # reviews read, not sent yet
         self._orders: dict[TopicPartition, OrderRegistry] = {}  # recent orders per order-status partition
         self._future_ms = int(settings.max_future_skew.total_seconds() * 1000)
         self._horizon_ms = int(settings.max_promise_horizon.total_seconds() * 1000)
         self._keep_ms = int((settings.late_window + settings.order_retention).total_seconds() * 1000)
-        self._waited_polls = 0  # polls the review merge has waited for a partition with records left
-        self._released_ms = NEVER  # the release frontier of reviews (``release_frontier``)
-        self._told_ms: dict[int, int] = {}  # per store partition: the frontier its last review batch carried
-        self._reported: dict[int, bool] = {}
+        self._reported: dict[TopicPartition, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
 
@@ -244,9 +188,8 @@ class Ingest(Service):
             for tp, records in polled.items():
                 if tp.topic == self.topic:
                     await self._forward_orders(tp, records)
-            reviews = {tp: records for tp, records in polled.items() if tp.topic != self.topic}
-            if reviews or any(self._held.values()):
-                await self._forward_reviews(reviews)
+                else:
+                    await self._forward_reviews(tp, records)
             if polled:
                 self._align()
                 # let the agents, timers and the web server run between polls: during a catch-up ingest always
@@ -269,7 +212,6 @@ class Ingest(Service):
         if now - self._beat_at >= self.settings.clock_tick.total_seconds():
             self._beat_at = now
             await self._heartbeat()
-            await self._review_time()
         if now - self._commit_at >= _COMMIT_S:
             self._commit_at = now
             await self.commit()
@@ -301,7 +243,7 @@ class Ingest(Service):
             max_ms = max(max_ms, at_ms)
             batches.setdefault(partition_for(store.encode(), self.targets), []).append(
                 [oid, store, city, status, at_ms, promised_ms, record.offset])
-        await self._send(self.target, batches, f"b:{tp.partition}:{self._sources()}")
+        await self._send(self.target, batches, f"b:{tp.partition}:{self._sources(self.topic)}")
         self._read(tp, records, max_ms)
         if max_ms != NEVER:
             registry.expire(max_ms)
@@ -314,66 +256,22 @@ class Ingest(Service):
     def _review_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
         return future_refusal("created_at", _ms(d["created_at"]), wall_ms, self._future_ms)
 
-    async def _forward_reviews(self, polled: dict[TopicPartition, list[Any]]) -> None:
-        """Validate the reviews of one poll, hold the valid ones, and send on, batched per store partition, those
-        the merge by ``created_at`` releases (see the module doc)."""
-        assert self.consumer is not None
-        wall_ms = int(time.time() * 1000)
-        for tp, records in polled.items():
-            held = self._held.setdefault(tp, deque())
-            max_ms = self._read_ms.get(tp, NEVER)
-            for record in records:
-                d = await self._valid(record, "review_id", review_fields, self._review_refusal, wall_ms)
-                if d is not None:
-                    created_ms = _ms(d["created_at"])
-                    max_ms = max(max_ms, created_ms)
-                    held.append((record.offset, [d["review_id"], d["order_id"], d["store_id"], d["city"],
-                                                 d["rating"], d["text"], created_ms, tp.partition, record.offset]))
-            self._read(tp, records, max_ms)
-        owned = [tp for tp in self.consumer.assignment() if tp.topic == self.review_topic]
-        for tp in owned:
-            self._held.setdefault(tp, deque())
-            if tp not in self._next and not self._held[tp] and await self._caught_up(tp):
-                self._next[tp] = self.consumer.highwater(tp) or 0  # read to its end before any record came
-        queues = {tp: self._held[tp] for tp in owned}
-        skew_ms = int(self.settings.source_skew.total_seconds() * 1000)
-        released = release_in_order(queues, _created_ms, self._exhausted, self._read_ms, skew_ms)
-        # held back only while a partition with records left has none held
-        self._waited_polls = self._waited_polls + 1 if any(queues.values()) else 0
-        if self._waited_polls > _WAIT_POLLS_MAX:
-            waiting = [tp.partition for tp in owned if not self._held[tp] and not self._exhausted(tp)]
-            log.warning("ingest_review_wait_expired", partitions=waiting, polls=self._waited_polls,
-                        action="sending the held reviews on without them")
-            self._waited_polls = 0
-            released += release_in_order(queues, _created_ms, lambda tp: True, {}, 0)
-        if not released:
-            return
+    async def _forward_reviews(self, tp: TopicPartition, records: list[Any]) -> None:
+        """Validate ``records`` of one reviews partition and send the valid ones on, batched per store partition,
+        in their source order (the store partitions' review clocks follow each source separately)."""
         batches: dict[int, list[list[Any]]] = {}
-        for review in released:
-            batches.setdefault(partition_for(review[2].encode(), self.targets), []).append(review)
-        frontier = release_frontier(queues, _created_ms, self._exhausted, self._read_ms)
-        self._released_ms = max(self._released_ms, max(r[6] for r in released) if frontier is None else frontier)
-        await self._send(self.review_target, batches, f"b:{self._released_ms}")
-        self._told_ms.update(dict.fromkeys(batches, self._released_ms))
-
-    async def _review_time(self) -> None:
-        """Once per ``clock_tick``: an empty batch to each store partition that got no review since the release
-        frontier last moved, so that quiet partitions keep time (the cities' watermark waits for every one)."""
-        quiet = {p: [] for p in range(self.targets) if self._told_ms.get(p, NEVER) < self._released_ms}
-        if quiet:
-            await self._send(self.review_target, quiet, f"b:{self._released_ms}")
-            self._told_ms.update(dict.fromkeys(quiet, self._released_ms))
-
-    def _exhausted(self, tp: TopicPartition) -> bool:
-        """Read up to the partition's high watermark as last fetched (no record left that ingest knows of)."""
-        assert self.consumer is not None
-        highwater = self.consumer.highwater(tp)
-        return highwater is not None and tp in self._next and self._next[tp] >= highwater
-
-    def _resume_at(self, tp: TopicPartition) -> int:
-        """The offset to commit: the next to read, or a review partition's first review still held."""
-        held = self._held.get(tp)
-        return held[0][0] if held else self._next[tp]
+        max_ms = self._read_ms.get(tp, NEVER)
+        wall_ms = int(time.time() * 1000)
+        for record in records:
+            d = await self._valid(record, "review_id", review_fields, self._review_refusal, wall_ms)
+            if d is not None:
+                created_ms = _ms(d["created_at"])
+                max_ms = max(max_ms, created_ms)
+                batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
+                    [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"], created_ms,
+                     record.offset])
+        await self._send(self.review_target, batches, f"b:{tp.partition}:{self._sources(self.review_topic)}")
+        self._read(tp, records, max_ms)
 
     def _read(self, tp: TopicPartition, records: list[Any], max_ms: int) -> None:
         self._next[tp] = records[-1].offset + 1
@@ -425,13 +323,13 @@ class Ingest(Service):
         assert self.producer is not None
         headers = [(HEADER, header.encode())]
         for partition, events in batches.items():
-            for i in range(0, max(len(events), 1), BATCH_MAX):  # an empty batch too (reviews: the time moves)
+            for i in range(0, len(events), BATCH_MAX):
                 self._pending.append(await self.producer.send(
                     topic, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=headers))
 
-    def _sources(self) -> int:
+    def _sources(self, topic: str) -> int:
         assert self.consumer is not None
-        return len(self.consumer.partitions_for_topic(self.topic) or ()) or self.settings.partitions
+        return len(self.consumer.partitions_for_topic(topic) or ()) or self.settings.partitions
 
     async def _caught_up(self, tp: TopicPartition) -> bool:
         assert self.consumer is not None
@@ -449,20 +347,20 @@ class Ingest(Service):
     async def _heartbeat(self) -> None:
         """Tell every store partition, per source partition this worker reads, its progress and the wall time."""
         assert self.consumer is not None and self.producer is not None
-        mine = sorted((tp for tp in self.consumer.assignment() if tp.topic == self.topic),
-                      key=lambda tp: tp.partition)
+        mine = sorted(self.consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
         wall_ms = int(time.time() * 1000)
-        sources = self._sources()
         for tp in mine:
+            target = self.target if tp.topic == self.topic else self.review_target
             caught_up = await self._caught_up(tp)
-            if self._reported.get(tp.partition) != caught_up:
-                self._reported[tp.partition] = caught_up
+            if self._reported.get(tp) != caught_up:
+                self._reported[tp] = caught_up
                 log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic,
                          partition=tp.partition, highwater=self.consumer.highwater(tp), next=self._next.get(tp))
             max_ms = self._read_ms.get(tp, NEVER)
-            header = [(HEADER, f"h:{tp.partition}:{sources}:{int(caught_up)}:{wall_ms}:{max_ms}".encode())]
+            beat = f"h:{tp.partition}:{self._sources(tp.topic)}:{int(caught_up)}:{wall_ms}:{max_ms}"
+            header = [(HEADER, beat.encode())]
             for partition in range(self.targets):
-                self._pending.append(await self.producer.send(self.target, value=b"", partition=partition,
+                self._pending.append(await self.producer.send(target, value=b"", partition=partition,
                                                               headers=header))
 
     async def commit(self) -> None:
@@ -470,7 +368,7 @@ class Ingest(Service):
         if self.consumer is None:
             return
         owned = self.consumer.assignment()
-        resume = {tp: self._resume_at(tp) for tp in self._next if tp in owned}
+        resume = {tp: self._next[tp] for tp in self._next if tp in owned}
         offsets = {tp: n for tp, n in resume.items() if self._committed.get(tp) != n}
         pending, self._pending = self._pending, []
         results = await asyncio.gather(*pending, return_exceptions=True)
@@ -484,7 +382,6 @@ class Ingest(Service):
                 else:
                     await self.consumer.seek_to_committed(tp)
                 self._next.pop(tp, None)
-                self._held.pop(tp, None)
             return
         if not offsets:
             return
@@ -512,6 +409,5 @@ class Ingest(Service):
                 self._next.pop(tp, None)
                 self._committed.pop(tp, None)
                 self._read_ms.pop(tp, None)
-                self._held.pop(tp, None)
                 self._orders.pop(tp, None)
         log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))

@@ -129,21 +129,21 @@ class Deduped:
         return sum(n - 1 for n in self.copies.values())
 
 
-# review negativity: one ingest sends each store partition its reviews in created_at order, and a city judges
-# its reviews in that order up to the store partitions' watermark; but two workers' ingests interleave on a store
-# partition, and a crash redoes batches, so when an alert fires (its time and share) may differ and only its id is
-# deterministic (README, Design); every other output is deterministic in full, city_lateness included
-ARRIVAL_JUDGED = ("store_negativity", "city_negativity", "store_repeat_offender")
-
-
 def deterministic_ids(d: Deduped) -> set[tuple[str, str]]:
     """The ids of every output."""
     return set(d.by_id)
 
 
-def comparable(d: Deduped) -> dict[tuple[str, str], dict | None]:
-    """Outputs by id, with the arrival-judged alerts reduced to their id."""
-    return {k: (None if v.get("kind") in ARRIVAL_JUDGED else v) for k, v in d.by_id.items()}
+# After a crash a store partition may send its city reviews it had sent before (its city message was written, its
+# state was not), and a city keeps no ids of the reviews it judged: a city's negativity alert may come at another
+# time. Only a crash redoes work; one worker or two, any pace, every output is a function of the input alone.
+REDONE_AFTER_A_CRASH = ("city_negativity",)
+
+
+def comparable(d: Deduped, by_id_only: tuple[str, ...] = ()) -> dict[tuple[str, str], dict | None]:
+    """Outputs by id, in full (each store partition judges its reviews in created_at order behind a clock over all
+    review sources), except the kinds in ``by_id_only``, reduced to their id."""
+    return {k: (None if v.get("kind") in by_id_only else v) for k, v in d.by_id.items()}
 
 
 def dedupe(values: list[dict]) -> Deduped:
@@ -154,5 +154,5 @@ def dedupe(values: list[dict]) -> Deduped:
         key = output_id(v)
         copies[key] += 1
         first = by_id.setdefault(key, v)
-        assert first == v or v.get("kind") in ARRIVAL_JUDGED, f"two different messages share the id {key}"
+        assert first == v or v.get("kind") in REDONE_AFTER_A_CRASH, f"two messages share the id {key}: {first}, {v}"
     return Deduped(by_id, copies)

@@ -24,7 +24,8 @@ from monitor.rules.reviews import (
 )
 
 __all__ = ["NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
-           "hold_city_review", "judge_city_until", "city_due", "next_change_ms"]
+           "hold_city_review", "judge_city_until", "city_due", "next_change_ms", "hold_store_review",
+           "judge_store_until", "next_store_due_ms"]
 
 
 @dataclass(slots=True)
@@ -42,7 +43,7 @@ class NegativityState:
     incident: int = 0
     fired_at: list[int] = field(default_factory=list)  # when incidents fired, within the repeat window
     too_old: int = 0  # reviews ignored because they were older than the window
-    pending: list[list[Any]] = field(default_factory=list)  # city: [review_id, created ms, negative] after the mark
+    pending: list[list[Any]] = field(default_factory=list)  # [review_id, created ms, negative] not judged yet
 
     def is_empty(self) -> bool:
         """Nothing left to keep: no day in the window, no alert firing or remembered, nothing pending."""
@@ -93,6 +94,51 @@ def hold_city_review(state: NegativityState, review_id: str, negative: bool, cre
         return "DUPLICATE"
     state.pending.append([review_id, created_ms, int(negative)])
     return "PENDING"
+
+
+def hold_store_review(state: NegativityState, review_id: str, negative: bool, created_ms: int, clock_ms: int,
+                      rule: NegativityRule) -> str:
+    """A review reaching its store waits in ``pending`` until the partition's review clock passes it (every source
+    has sent what comes before it): ``PENDING``, ``DUPLICATE`` (counted or waiting already), or ``TOO_OLD`` when it
+    is older than the window at the clock ``clock_ms``."""
+    if review_id in state.seen or any(r[0] == review_id for r in state.pending):
+        return "DUPLICATE"
+    if is_too_old(created_ms, max(clock_ms, state.clock_ms), rule.window_ms):
+        state.too_old += 1
+        return "TOO_OLD"
+    state.pending.append([review_id, created_ms, int(negative)])
+    return "PENDING"
+
+
+def judge_store_until(state: NegativityState, clock_ms: int, rule: NegativityRule,
+                      repeat: RepeatRule | None = None) -> tuple[list[Emit], list[list[Any]]]:
+    """Count and judge the store's pending reviews up to ``clock_ms`` one at a time in ``created_at`` order (ties
+    by id), and its change points (a day leaving the window, ``min_firing`` reached) in time order between them:
+    the alerts depend on the reviews alone, not on how their sources interleaved. Returns the alerts and the
+    reviews counted (``[review_id, created_ms, negative]``, for the city)."""
+    ready = sorted((r for r in state.pending if r[1] <= clock_ms), key=lambda r: (r[1], r[0]))
+    state.pending = [r for r in state.pending if r[1] > clock_ms]
+    emits: list[Emit] = []
+    counted: list[list[Any]] = []
+    for review_id, created_ms, negative in ready:
+        while (at_ms := next_change_ms(state, rule)) is not None and at_ms < created_ms:
+            emits += evaluate_negativity(state, at_ms, rule, repeat)
+        now_ms = max(state.clock_ms, created_ms)
+        if add_review(state, review_id, bool(negative), created_ms, now_ms, rule) == "ADDED":
+            counted.append([review_id, created_ms, negative])
+            emits += evaluate_negativity(state, now_ms, rule, repeat)
+    while (at_ms := next_change_ms(state, rule)) is not None and at_ms <= clock_ms:
+        emits += evaluate_negativity(state, at_ms, rule, repeat)
+    return emits, counted
+
+
+def next_store_due_ms(state: NegativityState, rule: NegativityRule) -> int | None:
+    """When the store next needs judging: its first pending review or its next change point."""
+    times = [r[1] for r in state.pending]
+    change = next_change_ms(state, rule)
+    if change is not None:
+        times.append(change)
+    return min(times, default=None)
 
 
 def judge_city_until(state: NegativityState, watermark_ms: int, rule: NegativityRule) -> list[Emit]:

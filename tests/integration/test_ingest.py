@@ -34,8 +34,8 @@ class TestIngest:
                                                                                 start_worker) -> None:
         """600 order events and 40 reviews loaded before the worker starts: each forwarded exactly once, on the
         partition its store hashes to, each order's statuses in their order, packed many to a message; reviews
-        over 40 days sent in created_at order across both source partitions; the ingest group commits everything
-        it read."""
+        over 40 days sent per source partition in its order (the store partitions' review clocks put them in
+        created_at order); the ingest group commits everything it read."""
         bootstrap, app_id = monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_APP_ID"]
         orders_topic, reviews_topic = monitor_env["MONITOR_TOPIC_ORDER_STATUS"], monitor_env["MONITOR_TOPIC_REVIEWS"]
         events = _order_events(200, 30)
@@ -63,12 +63,15 @@ class TestIngest:
 
         review_msgs = consume_until(bootstrap, f"{app_id}-reviews-by-store",
                                     lambda ms: sum(len(b[2]) for b in _batched(ms)) >= len(reviews), timeout_s=60)
-        sent_on = [(p, r) for p, _, batch in _batched(review_msgs) for r in batch]
-        assert sorted(r[0] for _, r in sent_on) == sorted(k for k, _ in reviews)
-        assert all(p == partition_for(r[2].encode(), 2) for p, r in sent_on)
-        for partition in (0, 1):  # merged across the source partitions: reviews are judged in the order sent
-            times = [r[6] for p, r in sent_on if p == partition]
-            assert times == sorted(times), f"reviews of store partition {partition} sent out of created_at order"
+        review_batches = _batched(review_msgs)
+        sent_on = [(p, int(h.split(b":")[1]), r) for p, h, batch in review_batches for r in batch]
+        assert sorted(r[0] for _, _, r in sent_on) == sorted(k for k, _ in reviews)
+        assert all(p == partition_for(r[2].encode(), 2) for p, _, r in sent_on)
+        review_sources = len(end_offsets(bootstrap, [reviews_topic]))
+        assert {h.split(b":")[2] for _, h, _ in review_batches} == {str(review_sources).encode()}  # as for orders
+        for partition, source in {(p, s) for p, s, _ in sent_on}:  # each source's reviews in its own order
+            offsets = [r[7] for p, s, r in sent_on if (p, s) == (partition, source)]
+            assert offsets == sorted(offsets), (partition, source)
 
         ends = end_offsets(bootstrap, [orders_topic, reviews_topic])
         committed = committed_offsets(bootstrap, ingest_group(app_id))

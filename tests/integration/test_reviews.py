@@ -118,12 +118,11 @@ class TestCityNegativity:
 
 class TestEventTimeWindows:
     def test_sixty_days_replayed_fast_expire_by_event_time(self, monitor_env, start_worker) -> None:
-        """Negative days keep counting for 30 days of event time (not wall time) and then expire; a review
-        older than the window is ignored."""
+        """Negative days keep counting for 30 days of event time (not wall time) and then expire; a review read
+        after the stream's time passed its window is too old: dead-lettered, not counted, not reported."""
         events = batch("early", "lilia", 20, 4, T0)  # day 0: 20% negative
         for day in range(1, 60):
             events += batch(f"d{day}-", "lilia", 2, 0, T0 + day * DAY)
-        events += [review("ancient", "lilia", 1, T0 + 20 * DAY)]  # 39 days late at the end: too old
         produce(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_TOPIC_REVIEWS"], events)
         worker = start_worker(monitor_env)
         alerts = alerts_of(monitor_env, lambda ms: any(m["json"]["status"] == "resolved" for m in ms))
@@ -132,7 +131,13 @@ class TestEventTimeWindows:
         resolved_at = datetime.fromisoformat(store[1]["at"])
         # day 0 leaves the 30-day window on day 31 (whole-day buckets), not a moment earlier
         assert T0 + 30 * DAY <= resolved_at < T0 + 32 * DAY
+        produce(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_TOPIC_REVIEWS"],
+                [review("ancient", "lilia", 1, T0 + 20 * DAY)])  # read when the stream is at day 59: 39 days late
         worker.wait_for_log("review_ignored", reason="TOO_OLD", timeout_s=30)
+        letters = consume_until(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"],
+                                monitor_env["MONITOR_TOPIC_DEAD_LETTERS"], lambda ms: len(ms) >= 1)
+        assert "TOO_OLD" in letters[0]["json"]["error"] and "ancient" in letters[0]["json"]["error"]
+        alerts = alerts_of(monitor_env, lambda ms: len(ms) >= len(alerts))
         assert len([a for a in alerts if a["kind"] == "negative_review"]) == 4
 
     def test_a_store_without_more_reviews_resolves_when_its_bad_day_leaves_the_window(self, monitor_env,

@@ -10,8 +10,11 @@ from monitor.rules.negativity import (
     city_due,
     evaluate_negativity,
     hold_city_review,
+    hold_store_review,
     judge_city_until,
+    judge_store_until,
     next_change_ms,
+    next_store_due_ms,
 )
 from monitor.rules.reviews import DAY_MS, NegativityRule, RepeatRule
 from monitor.watermark import CityWatermark
@@ -196,3 +199,38 @@ class TestStoreChangePoints:
         assert not s.is_empty()  # the firing is remembered for repeat offenders
         s.fired_at = []
         assert s.is_empty()
+
+
+class TestStoreJudgedInCreatedOrder:
+    """A store's reviews wait for the review clock, then count in created_at order whatever order they came in."""
+
+    def test_the_same_reviews_in_any_arrival_order_give_the_same_alerts(self) -> None:
+        """20 reviews, the 2 negative ones written last: whether they arrive first or last, the store fires once,
+        at the moment of the second negative review, with the same share (the old per-arrival judging fired
+        early, on part of the reviews, when the negatives came first)."""
+        reviews = [(f"r{i:02d}", T + i * 60_000, i >= 18) for i in range(20)]
+
+        def run(order: list) -> list:
+            s = NegativityState("Moscow", "s-1")
+            for rid, at, negative in order:
+                assert hold_store_review(s, rid, negative, at, NEVER, RULE) == "PENDING"
+            emits, counted = judge_store_until(s, T + DAY_MS, RULE)
+            assert [c[0] for c in counted] == [r[0] for r in reviews]  # counted in created order
+            return [(e.value.alert_id, e.value.status, e.value.at, e.value.details["share"]) for e in emits]
+
+        first = run(reviews)
+        assert first == run(list(reversed(reviews))) == run(reviews[18:] + reviews[:18])
+        assert [(a[0], a[1], a[3]) for a in first] == [("store_negativity:Moscow:s-1:1", "firing", 0.1)]
+
+    def test_reviews_past_the_clock_wait_and_duplicates_or_too_old_ones_are_not_held(self) -> None:
+        """Only reviews at or before the clock are judged; a review waiting or counted already is a duplicate;
+        one older than the window at the clock is too old."""
+        s = NegativityState("Moscow", "s-1")
+        assert hold_store_review(s, "a", False, T, NEVER, RULE) == "PENDING"
+        assert hold_store_review(s, "b", False, T + 10, NEVER, RULE) == "PENDING"
+        assert hold_store_review(s, "a", False, T, NEVER, RULE) == "DUPLICATE"
+        _, counted = judge_store_until(s, T + 5, RULE)
+        assert [c[0] for c in counted] == ["a"] and [r[0] for r in s.pending] == ["b"]
+        assert next_store_due_ms(s, RULE) == T + 10
+        assert hold_store_review(s, "a", False, T, T + 5, RULE) == "DUPLICATE"  # counted
+        assert hold_store_review(s, "old", True, T - 31 * DAY_MS, T + 5, RULE) == "TOO_OLD"
