@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -109,10 +110,26 @@ def _b64(raw: bytes | None) -> str | None:
     return None if raw is None else base64.b64encode(raw).decode("ascii")
 
 
+DEAD_LETTER_EXCERPT_BYTES = 65_536  # default of the setting dead_letter_excerpt_bytes
+_KEY_EXCERPT_BYTES = 1024
+_ERROR_CHARS = 4096
+
+
 def dead_letter(
-    *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, error: str, at: datetime
+    *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, error: str, at: datetime,
+    excerpt_bytes: int = DEAD_LETTER_EXCERPT_BYTES,
 ) -> DeadLetter:
-    """The dead-letter record of a message that could not be processed."""
+    """The dead-letter record of a message that could not be processed, bounded whatever the message: the first
+    ``excerpt_bytes`` of its value (``truncated`` says when that is not all of it), its size and SHA-256, and its
+    topic, partition and offset to find the original. A dead letter larger than the broker accepts would stop
+    the worker on every restart."""
+    truncated = ((value is not None and len(value) > excerpt_bytes)
+                 or (key is not None and len(key) > _KEY_EXCERPT_BYTES))
     return DeadLetter(
-        topic=topic, partition=partition, offset=offset, key=_b64(key), value=_b64(value), error=error, at=at
+        topic=topic, partition=partition, offset=offset,
+        key=_b64(None if key is None else key[:_KEY_EXCERPT_BYTES]),
+        value=_b64(None if value is None else value[:excerpt_bytes]),
+        error=error if len(error) <= _ERROR_CHARS else error[:_ERROR_CHARS] + "…", at=at,
+        value_size=None if value is None else len(value),
+        value_sha256=None if value is None else hashlib.sha256(value).hexdigest(), truncated=truncated,
     )

@@ -283,9 +283,14 @@ DEAD_LETTER = Contract(
         Field("partition", "int", "its partition", lo=0),
         Field("offset", "int", "its offset", lo=0),
         Field("key", "base64", "its raw key, base64 (null if it had none)", nullable=True),
-        Field("value", "base64", "its raw value, base64 (null if it had none)", nullable=True),
+        Field("value", "base64", "its raw value, base64 (null if it had none); at most dead_letter_excerpt_bytes",
+              nullable=True),
         Field("error", "text", "why it could not be processed, for a person"),
         Field("at", "timestamp", "when it was dead-lettered (wall clock)"),
+        Field("value_size", "int", "size of the original value in bytes", lo=0, nullable=True, required=False),
+        Field("value_sha256", "text", "SHA-256 of the original value (hex)", nullable=True, required=False),
+        Field("truncated", "bool", "key or value is an excerpt: the first dead_letter_excerpt_bytes of the value, "
+              "1 KiB of the key", required=False),
     ),
 )
 

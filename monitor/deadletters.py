@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.app import settings
 from monitor.codec import dead_letter, encode
 from monitor.counters import record_dead_letter
 from monitor.logs import get_logger
@@ -31,11 +32,11 @@ class Origin:
     value: bytes | None
 
 
-def dead_letter_value(message: Any, error: str) -> bytes:
+def dead_letter_value(message: Any, error: str, excerpt_bytes: int) -> bytes:
     """The dead-letter value of ``message`` (anything with topic, partition, offset, key and value)."""
     return encode(dead_letter(
         topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, value=message.value, error=error, at=datetime.now(UTC),
+        key=message.key, value=message.value, error=error, at=datetime.now(UTC), excerpt_bytes=excerpt_bytes,
     ))
 
 
@@ -49,5 +50,6 @@ def note_dead_letter(message: Any, error: str) -> None:
 
 async def send_to_dead_letters(message: Any, error: str) -> None:
     """Publish ``message`` (a faust Message) with ``error`` to dead-letters and log one line."""
-    await dead_letters.send(key=message.key, value=dead_letter_value(message, error))
+    key = None if message.key is None else message.key[:1024]
+    await dead_letters.send(key=key, value=dead_letter_value(message, error, settings.dead_letter_excerpt_bytes))
     note_dead_letter(message, error)

@@ -51,15 +51,18 @@ from monitor.codec import DecodeError, check_key, order_status_fields, review_fi
 from monitor.deadletters import dead_letter_value, note_dead_letter
 from monitor.logs import get_logger
 from monitor.rules.intake import OrderRegistry, Refusal, SeenOutcome, future_refusal, promise_refusal
+from monitor.rules.negativity import REVIEW_TEXT_MAX
 from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "MOVED", "pack", "unpack", "header_of", "partitions_ahead"]
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "BATCH_BYTES_MAX", "MOVED", "pack", "packed_within", "unpack",
+           "header_of", "partitions_ahead"]
 
 log = get_logger("monitor.ingest")
 HEADER = "qm"
-BATCH_MAX = 500  # events per batch message (a batch is ~50 KB at most)
+BATCH_MAX = 500  # events per batch message
+BATCH_BYTES_MAX = 512 * 1024  # and bytes: well under the broker's 1 MB message limit, whatever the reviews say
 _POLL_MAX = 2000  # records per poll: bounds how long one poll holds the event loop (~80 ms on 2 cores)
 _COMMIT_S = 1.0
 # Ingest reads far faster than the store agents apply (about 25,000 vs 5,000 events/s): during a catch-up it would
@@ -72,6 +75,16 @@ MOVED = "moved"  # the status ingest gives an order's first store when a later e
 
 def pack(events: list[list[Any]]) -> bytes:
     return orjson.dumps(events)
+
+
+def packed_within(events: list[list[Any]], max_bytes: int) -> list[bytes]:
+    """``events`` packed into as few messages as keep each within ``max_bytes`` (halving a batch that is too
+    large; one event is always bounded: ids of 200 characters, review text cut to ``REVIEW_TEXT_MAX``)."""
+    raw = pack(events)
+    if len(raw) <= max_bytes or len(events) <= 1:
+        return [raw]
+    half = len(events) // 2
+    return packed_within(events[:half], max_bytes) + packed_within(events[half:], max_bytes)
 
 
 def unpack(raw: bytes) -> list[list[Any]]:
@@ -94,6 +107,11 @@ def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms:
         return set()
     slowest = min(known)
     return {tp for tp, ms in read_ms.items() if ms - slowest > skew_ms}
+
+
+def _excerpt(text: str) -> str:
+    """A review's text as the monitor passes it on: alerts quote it, and every output has a size bound."""
+    return text if len(text) <= REVIEW_TEXT_MAX else text[:REVIEW_TEXT_MAX] + "…"
 
 
 def _ms(dt: Any) -> int:
@@ -268,7 +286,7 @@ class Ingest(Service):
                 created_ms = _ms(d["created_at"])
                 max_ms = max(max_ms, created_ms)
                 batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                    [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], d["text"], created_ms,
+                    [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], _excerpt(d["text"]), created_ms,
                      record.offset])
         await self._send(self.review_target, batches, f"b:{tp.partition}:{self._sources(self.review_topic)}")
         self._read(tp, records, max_ms)
@@ -315,8 +333,9 @@ class Ingest(Service):
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
         assert self.producer is not None
-        self._pending.append(await self.producer.send(
-            self.settings.topic_dead_letters, key=record.key, value=dead_letter_value(record, reason)))
+        key = None if record.key is None else record.key[:1024]
+        value = dead_letter_value(record, reason, self.settings.dead_letter_excerpt_bytes)
+        self._pending.append(await self.producer.send(self.settings.topic_dead_letters, key=key, value=value))
         note_dead_letter(record, reason)
 
     async def _send(self, topic: str, batches: dict[int, list[list[Any]]], header: str) -> None:
@@ -324,8 +343,9 @@ class Ingest(Service):
         headers = [(HEADER, header.encode())]
         for partition, events in batches.items():
             for i in range(0, len(events), BATCH_MAX):
-                self._pending.append(await self.producer.send(
-                    topic, value=pack(events[i:i + BATCH_MAX]), partition=partition, headers=headers))
+                for value in packed_within(events[i:i + BATCH_MAX], BATCH_BYTES_MAX):
+                    self._pending.append(await self.producer.send(topic, value=value, partition=partition,
+                                                                  headers=headers))
 
     def _sources(self, topic: str) -> int:
         assert self.consumer is not None

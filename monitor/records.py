@@ -81,3 +81,6 @@ class DeadLetter(_Record):
     value: str | None
     error: str
     at: datetime
+    value_size: int | None = None
+    value_sha256: str | None = None
+    truncated: bool = False

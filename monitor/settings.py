@@ -200,6 +200,9 @@ class Settings:
     max_promise_horizon: timedelta = setting(
         parse_duration("30d"), "an order event whose promised_at is more than this after its occurred_at is "
         "dead-lettered (PROMISE_TOO_FAR)", parse_duration)
+    dead_letter_excerpt_bytes: int = setting(
+        65_536, "a dead letter keeps at most this many bytes of the original value, with its size and SHA-256 "
+        "(bounded, so one huge message cannot make a dead letter the broker refuses)", _int(256, 262_144))
     max_value_bytes: int = setting(1_048_576, "an input value larger than this many bytes is dead-lettered "
                                    "unread", _int(1))
 

@@ -23,7 +23,7 @@ from monitor.rules.reviews import (
     sum_window,
 )
 
-__all__ = ["NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
+__all__ = ["REVIEW_TEXT_MAX", "NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
            "hold_city_review", "judge_city_until", "city_due", "next_change_ms", "hold_store_review",
            "judge_store_until", "next_store_due_ms"]
 
@@ -230,6 +230,9 @@ def _alert(state: NegativityState, kind: str, severity: str, status: str, summar
     return Emit("alerts", a.alert_id, a, decision)
 
 
+REVIEW_TEXT_MAX = 2000  # characters of a review's text an alert carries: an alert must fit, whatever the review
+
+
 def negative_review_alert(*, review_id: str, order_id: str, store_id: str, city: str, rating: int, text: str,
                           created_ms: int) -> Emit:
     """The info alert every negative review produces (its id is the review's, so it is sent once)."""
@@ -238,7 +241,8 @@ def negative_review_alert(*, review_id: str, order_id: str, store_id: str, city:
         alert_id=f"negative_review:{city}:{store_id}:{review_id}", kind="negative_review", severity="info",
         status="firing", store_id=store_id, city=city,
         summary=f"{rating}★ review of {store_id} ({city}), order {order_id}" + (f": {quoted}" if quoted else ""),
-        details={"review_id": review_id, "order_id": order_id, "rating": rating, "text": text,
+        details={"review_id": review_id, "order_id": order_id, "rating": rating,
+                 "text": text if len(text) <= REVIEW_TEXT_MAX + 1 else text[:REVIEW_TEXT_MAX] + "…",
                  "created_at": iso_from_ms(created_ms)},
         at=dt_from_ms(created_ms),
     )

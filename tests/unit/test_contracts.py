@@ -147,3 +147,39 @@ class TestEncoding:
         assert parse_timestamp("2026-02-14T09:00:00Z") == parse_timestamp("2026-02-14T12:00:00+03:00")
         with pytest.raises(ContractError):
             parse_timestamp(1700000000)
+
+
+class TestOutputsAreBounded:
+    """Every output fits, whatever the input: dead letters and alerts carry excerpts of huge inputs."""
+
+    def test_a_huge_dead_letter_keeps_an_excerpt_its_size_and_its_hash(self) -> None:
+        """A 900 KB value that is not JSON (its base64 alone was above the broker's 1 MB) becomes a dead letter
+        of about 64 KiB of it, valid against the schema, that still identifies the original."""
+        import hashlib
+
+        value = b"\xfe" * 900_000
+        dl = dead_letter(topic="order-status", partition=0, offset=3, key=b"k" * 5000, value=value,
+                         error="x" * 100_000, at=datetime(2026, 2, 14, tzinfo=UTC))
+        raw = encode(dl)
+        out = orjson.loads(raw)
+        assert len(raw) < 100_000 and schema_accepts("dead-letters", out)
+        assert base64.b64decode(out["value"]) == value[:65_536]
+        assert (out["value_size"], out["value_sha256"], out["truncated"]) == (
+            900_000, hashlib.sha256(value).hexdigest(), True)
+        assert len(base64.b64decode(out["key"])) == 1024 and len(out["error"]) <= 4097
+
+    def test_a_small_dead_letter_is_kept_whole(self) -> None:
+        """Below the excerpt size nothing is cut."""
+        out = orjson.loads(encode(dead_letter(topic="reviews", partition=0, offset=0, key=None, value=b"{",
+                                              error="e", at=datetime(2026, 2, 14, tzinfo=UTC))))
+        assert (base64.b64decode(out["value"]), out["truncated"], out["value_size"]) == (b"{", False, 1)
+
+    def test_a_negative_review_of_a_mebibyte_gives_an_alert_of_a_few_kilobytes(self) -> None:
+        """The review's text is cut with an ellipsis in the alert."""
+        from monitor.rules.negativity import negative_review_alert
+
+        emit = negative_review_alert(review_id="r", order_id="o", store_id="s", city="Moscow", rating=1,
+                                     text="ужас " * 210_000, created_ms=1_771_059_600_000)
+        raw = encode(emit.value)
+        assert len(raw) < 10_000
+        assert emit.value.details["text"].endswith("…") and len(emit.value.details["text"]) == 2001

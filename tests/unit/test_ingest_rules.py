@@ -30,3 +30,15 @@ class TestBatchCodec:
     def test_round_trip_keeps_order_and_values(self) -> None:
         events = [["o-1", "st-1", "Kazan", "created", T, T + H], ["o-1", "st-1", "Kazan", "accepted", T + 1, T + H]]
         assert unpack(pack(events)) == events
+
+
+class TestBatchSize:
+    def test_batches_of_long_reviews_are_split_to_fit_the_broker(self) -> None:
+        """500 reviews of 2,000 four-byte characters each (4 MB together) leave ingest in messages of at most
+        512 KiB, in their order, none lost."""
+        from monitor.ingest import BATCH_BYTES_MAX, packed_within
+
+        events = [[f"r{i}", "o", "s", "Moscow", 1, "😡" * 2000, T, i] for i in range(500)]
+        parts = packed_within(events, BATCH_BYTES_MAX)
+        assert all(len(p) <= BATCH_BYTES_MAX for p in parts) and len(parts) > 1
+        assert [e for p in parts for e in unpack(p)] == events
