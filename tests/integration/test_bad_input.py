@@ -106,3 +106,37 @@ class TestBadInput:
         assert "unknown store 'no-such-store'" in letters[0]["json"]["error"]
         assert letters[0]["json"]["topic"] == monitor_env["MONITOR_TOPIC_STORE_COMMANDS"]
         assert worker.proc.poll() is None
+
+    def test_huge_poison_is_dead_lettered_within_bounds_and_the_worker_goes_on(self, monitor_env,
+                                                                             start_worker) -> None:
+        """A 900 KB value that is not JSON on each input topic, and a valid negative review of 810 KB, used to
+        stop the worker (a dead letter, or an alert, larger than the broker accepts, again on every restart):
+        each poison is now one dead letter with a 64 KiB excerpt, the value's size and hash, the review one alert
+        quoting 2,000 characters of it, and a store that really fails afterwards is still hidden."""
+        import hashlib
+
+        boot = monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"]
+        worker = start_worker(monitor_env)
+        junk = b"\xfe" * 900_000
+        for var in ("ORDER_STATUS", "REVIEWS", "STORE_COMMANDS"):
+            produce(boot, monitor_env[f"MONITOR_TOPIC_{var}"], [(f"huge-{var}", junk)])
+        produce(boot, monitor_env["MONITOR_TOPIC_REVIEWS"],
+                [("r-long", {**REVIEW, "review_id": "r-long", "text": "ужас " * 90_000})])
+        produce(boot, monitor_env["MONITOR_TOPIC_ORDER_STATUS"],
+                failing_store("after-the-poison", 5, 3) + clock_mover(T0 + 5 * timedelta(hours=1)))
+        letters = consume_until(boot, monitor_env["MONITOR_TOPIC_DEAD_LETTERS"], lambda ms: len(ms) >= 3,
+                                timeout_s=90)
+        assert sorted(m["key"] for m in letters) == [b"huge-ORDER_STATUS", b"huge-REVIEWS", b"huge-STORE_COMMANDS"]
+        for m in letters:
+            letter = m["json"]
+            assert "not valid JSON" in letter["error"]
+            assert (letter["value_size"], letter["value_sha256"], letter["truncated"]) == (
+                900_000, hashlib.sha256(junk).hexdigest(), True)
+            assert base64.b64decode(letter["value"]) == junk[:65_536]
+        reported = outputs(monitor_env, "MONITOR_TOPIC_ALERTS", lambda ms: any(
+            (m["json"] or {}).get("kind") == "negative_review" for m in ms))
+        quoted = next(a for a in reported if a["kind"] == "negative_review")["details"]["text"]
+        assert len(quoted) == 2001 and quoted.endswith("…")
+        hidden = consume_until(boot, monitor_env["MONITOR_TOPIC_STORE_VISIBILITY"], lambda ms: len(ms) >= 1)
+        assert hidden[0]["json"]["store_id"] == "after-the-poison"
+        assert worker.proc.poll() is None

@@ -78,3 +78,30 @@ def test_default_route_has_default_timings() -> None:
     """An unmatched alert gets the default receivers with the default group and repeat timings."""
     [(r, _)] = route(make_alert(kind="x", severity="info", city="kazan"), CONFIG)
     assert (r.group_wait_ms, r.group_interval_ms, r.repeat_interval_ms) == (30_000, 300_000, 14_400_000)
+
+
+class TestMatchersCannotStall:
+    """Regex matchers run in linear time: no silence or route can hang the dispatcher."""
+
+    def test_a_catastrophic_pattern_against_a_hostile_city_answers_at_once(self) -> None:
+        """(a+)+$ against 100,000 a's and a '!' takes exponential time in Python's re; on RE2 it is linear."""
+        import time
+
+        from monitor.alerts.matchers import check_matchers, matches
+
+        m = check_matchers({"city": "~(a+)+$"}, "silence")
+        started = time.perf_counter()
+        assert matches(m, {"city": "a" * 100_000 + "!"}) is False
+        assert time.perf_counter() - started < 0.5
+
+    @pytest.mark.parametrize(("pattern", "why"), [
+        ("~(a)\\1", "RE2 syntax"),  # backreferences have no linear-time algorithm
+        ("~(?=a)a", "RE2 syntax"),  # nor does lookahead
+        ("~" + "a" * 300, "longer than 256"),
+    ])
+    def test_patterns_without_a_linear_time_match_are_refused_when_checked(self, pattern: str, why: str) -> None:
+        """Refused with the reason when the configuration or the silence is checked, not at delivery time."""
+        from monitor.alerts.matchers import check_matchers
+
+        with pytest.raises(ValueError, match=why):
+            check_matchers({"city": pattern}, "silence")
