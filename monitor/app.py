@@ -54,6 +54,12 @@ def create_app(settings: Settings) -> MonitorApp:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        # faust's own pages would serve raw table state and the cluster's topology without the API token; the
+        # monitor routes between workers itself (monitor/web/routing.py), so none of them is needed
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         producer_acks=-1,
         producer_linger=0.005,
         producer_max_batch_size=256 * 1024,  # changelog values of busy stores are kilobytes: fewer, larger requests

@@ -31,6 +31,9 @@ class TestReadEndpoints:
         assert (neg["negative"], neg["share"]) == (2, 0.2)
         assert {d["kind"] for d in view["recent_decisions"]} >= {"hide", "store_hidden"}
 
+        for page in ("/router/", "/table/store-state/", "/table/store-state/rozy/", "/graph/", "/stats/"):
+            assert request("GET", f"{url}{page}")[0] == 404, page  # faust's own pages are off: no raw state
+
         status, body = request("GET", f"{url}/stores?hidden=true")
         assert status == 200 and [s["store_id"] for s in body["stores"]] == ["rozy"]
         assert body["scope"] == "local" and body["partitions"] == [0, 1]
