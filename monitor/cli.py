@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor.cli_common import CommandError, add_command, load_settings
+from monitor.cli_common import CommandError, UsageError, add_command, http_url, load_settings
 
 __all__ = ["main", "build_parser"]
 
@@ -96,7 +96,9 @@ def cmd_store_restore(args: argparse.Namespace) -> int:
     from monitor.commands import send_store_command
 
     if not args.by.strip() or not args.note.strip():
-        raise CommandError("--by and --note must not be empty: a restore is on the record")
+        raise UsageError("--by and --note must not be empty: a restore is on the record")
+    if not args.no_check:
+        _check_restorable(args)
     cmd = send_store_command(_settings(), "restore", store_id=args.store_id, city=args.city, by=args.by,
                              note=args.note)
     print(f"restore of {args.store_id} ({args.city}) sent as command {cmd.command_id}; the owning worker "
@@ -104,13 +106,39 @@ def cmd_store_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _api(args: argparse.Namespace, path: str, query: dict[str, str] | None = None) -> object:
+def _check_restorable(args: argparse.Namespace) -> None:
+    """Ask the worker's API whether the store exists in that city and is hidden: a restore of a typo or of a
+    visible store would otherwise be "sent" and vanish."""
+    from urllib.parse import quote
+
+    from monitor.web.client import ApiRefused
+
+    try:
+        data: dict = _api(args, f"/stores/{quote(args.store_id, safe='')}", {"city": args.city},  # type: ignore[assignment]
+                          refused=True)
+    except ApiRefused as exc:
+        why = "the monitor knows no such store in that city" if exc.status == 404 else str(exc)
+        raise CommandError(f"cannot restore {args.store_id} ({args.city}): {why}") from None
+    views = [v for v in data.get("cities", []) if v.get("city") == args.city]
+    if not views:
+        raise CommandError(f"cannot restore {args.store_id} ({args.city}): the monitor knows no such store in that "
+                           "city")
+    if not views[0].get("hidden"):
+        raise CommandError(f"cannot restore {args.store_id} ({args.city}): it is not hidden")
+
+
+def _api(args: argparse.Namespace, path: str, query: dict[str, str] | None = None, *,
+         refused: bool = False) -> object:
     from monitor.web.client import ApiRefused, ApiUnavailable, base_url, get_json
 
     base = args.url or base_url(_settings())
     try:
         return get_json(base, path, query)
-    except (ApiRefused, ApiUnavailable) as exc:
+    except ApiRefused:
+        if refused:
+            raise
+        raise CommandError(str(sys.exc_info()[1])) from None
+    except ApiUnavailable as exc:
         raise CommandError(str(exc)) from None
 
 
@@ -184,7 +212,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
         silence = add_silence(_settings(), matchers=matchers, duration=duration, by=args.by, comment=args.comment,
                               now_ms=_now_ms(), end_on_resolve=args.end_on_resolve)
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     print(f"silence {silence.silence_id} until {_iso(silence.ends_at_ms)}")
     return 0
 
@@ -308,13 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--city", required=True, help="city of the store")
     r.add_argument("--by", required=True, help="who restores it")
     r.add_argument("--note", required=True, help="why (kept with the restore event)")
+    r.add_argument("--url", type=http_url, help="worker URL to check the store with (default: from the settings)")
+    r.add_argument("--no-check", action="store_true",
+                   help="send without asking the worker whether the store is known and hidden")
     sh = _add(stsub, "show", cmd_store_show, "what the monitor knows about a store (asks the worker's HTTP API)")
     sh.add_argument("store_id")
     sh.add_argument("--city", help="one city only")
     ls = _add(stsub, "list", cmd_store_list, "stores known to the worker (asks the worker's HTTP API)")
     ls.add_argument("--hidden", action="store_true", help="hidden stores only")
     for p in (sh, ls):
-        p.add_argument("--url", help="worker URL (default: http://<web_host>:<web_port> from the settings)")
+        p.add_argument("--url", type=http_url,
+                       help="worker URL (default: http://<web_host>:<web_port> from the settings)")
         p.add_argument("--json", action="store_true", help="print the API's JSON answer")
 
     ds = _add(sub, "dispatcher", cmd_dispatcher, "deliver alerts to people (Telegram, Slack, e-mail, webhooks)")
@@ -362,6 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"monitor: error: {exc}", file=sys.stderr)
+        return 2
     except (CommandError, LocalKafkaError, BrokerUnavailable, StateDirError) as exc:
         print(f"monitor: error: {exc}", file=sys.stderr)
         return 1

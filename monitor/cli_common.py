@@ -6,11 +6,29 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CommandError", "load_settings", "add_command"]
+__all__ = ["CommandError", "UsageError", "load_settings", "add_command", "http_url"]
 
 
 class CommandError(Exception):
     """A runtime failure with a one-line reason (exit code 1)."""
+
+
+class UsageError(CommandError):
+    """An argument out of range, found after parsing (exit code 2, like argparse's own usage errors)."""
+
+
+def http_url(value: str) -> str:
+    """An ``http(s)://host[:port]`` URL (argparse type: anything else is a usage error, not a traceback)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise argparse.ArgumentTypeError(f"expected http://host:port, got {value!r}")
+    return value.rstrip("/")
 
 
 def load_settings() -> Any:

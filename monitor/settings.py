@@ -220,6 +220,9 @@ class Settings:
     dispatch_config: str = setting("", "TOML file with receivers and routes (empty: log everything)",
                                    lambda v: str(v).strip())
 
+    max_silence: timedelta = setting(parse_duration("30d"), "the longest a silence may last (a longer one is refused: "
+                                     "a forgotten silence hides alerts for good)", parse_duration)
+
     # --- orders: late, at risk, hiding (issue: late and at-risk orders) ---
     accept_timeout: timedelta = setting(parse_duration("15m"), "an order not accepted this long after creation "
                                         "is at risk (the partner has disappeared)", parse_duration)

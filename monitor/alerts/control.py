@@ -55,9 +55,16 @@ def _publish(settings: Settings, key: str, value: dict[str, Any]) -> None:
         producer.close()
 
 
+def _days(td: timedelta) -> str:
+    return f"{td.total_seconds() / 86400:g} days" if td >= timedelta(days=1) else f"{td.total_seconds():g} s"
+
+
 def add_silence(settings: Settings, *, matchers: dict[str, Any], duration: timedelta, by: str, comment: str,
                 now_ms: int, end_on_resolve: bool = False) -> Silence:
-    """Create a silence from now for ``duration``."""
+    """Create a silence from now for ``duration`` (positive, at most ``settings.max_silence``: ValueError)."""
+    if not timedelta(0) < duration <= settings.max_silence:
+        raise ValueError(f"a silence lasts more than 0 and at most {_days(settings.max_silence)} (setting max_silence), "
+                         f"got {_days(duration)}")
     silence = Silence(silence_id=uuid.uuid4().hex[:12], matchers=matchers, created_by=by, comment=comment,
                       starts_at_ms=now_ms, ends_at_ms=now_ms + int(duration.total_seconds() * 1000),
                       end_on_resolve=end_on_resolve)

@@ -87,7 +87,7 @@ class _Order:
     store: tuple[str, str]
     since_ms: int  # event time the order came to this store (its first event, or the move)
     last_ms: int  # newest event time of the order
-    events: dict[str, int] = field(default_factory=dict)  # event id -> digest of its contents
+    events: dict[int, int] = field(default_factory=dict)  # hash of the event id -> digest of its contents
 
 
 class OrderRegistry:
@@ -98,7 +98,7 @@ class OrderRegistry:
     seen goes first; an order keeps at most ``max_events`` event ids (real orders have about six).
     """
 
-    def __init__(self, keep_ms: int, max_orders: int = 100_000, max_events: int = 32) -> None:
+    def __init__(self, keep_ms: int, max_orders: int = 20_000, max_events: int = 32) -> None:
         self.keep_ms, self.max_orders, self.max_events = keep_ms, max_orders, max_events
         self._orders: OrderedDict[str, _Order] = OrderedDict()
 
@@ -109,12 +109,13 @@ class OrderRegistry:
         """Record one event of ``order_id`` (``digest``: a hash of what it says) and say what it is."""
         order = self._orders.get(order_id)
         if order is None:
-            self._orders[order_id] = _Order(store, at_ms, at_ms, {event_id: digest})
+            self._orders[order_id] = _Order(store, at_ms, at_ms, {hash(event_id): digest})
             if len(self._orders) > self.max_orders:
                 self._orders.popitem(last=False)
             return Seen(SeenOutcome.NEW)
         self._orders.move_to_end(order_id)
-        known = order.events.get(event_id)
+        eid = hash(event_id)  # ints, not the ids: memory per order stays small (about six events each)
+        known = order.events.get(eid)
         if known is not None:
             if known == digest:
                 return Seen(SeenOutcome.REPEAT)
@@ -128,7 +129,7 @@ class OrderRegistry:
                 f"order {order_id!r} moved to store {order.store[0]!r} ({order.store[1]}) at {order.since_ms} ms; "
                 f"this older event names {store[0]!r} ({store[1]})"))
         if len(order.events) < self.max_events:
-            order.events[event_id] = digest
+            order.events[eid] = digest
         order.last_ms = max(order.last_ms, at_ms)
         if store != order.store:
             previous, order.store, order.since_ms = order.store, store, at_ms

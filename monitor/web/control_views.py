@@ -93,8 +93,9 @@ class Silences(web.View):
             duration = parse_duration(duration_raw)
         except ValueError as exc:
             raise ApiError(400, f"field 'duration': {exc}") from None
-        if duration.total_seconds() <= 0:
-            raise ApiError(400, "field 'duration' must be positive")
+        if duration.total_seconds() <= 0 or duration > settings.max_silence:
+            raise ApiError(400, f"field 'duration' must be positive and at most {settings.max_silence} "
+                                "(setting max_silence)")
         silence = await asyncio.to_thread(
             add_silence, settings, matchers=matchers, duration=duration, by=by, comment=comment,
             now_ms=_now_ms(), end_on_resolve=bool(body.get("end_on_resolve", False)))

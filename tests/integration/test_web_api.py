@@ -120,6 +120,20 @@ class TestMutatingEndpoints:
         assert (ack["type"], ack["by"]) == ("ack", "anna")
 
 
+class TestRestoreCommand:
+    def test_restore_of_an_unknown_or_visible_store_fails_and_a_hidden_one_is_sent(self, api_env,
+                                                                                    hidden_store) -> None:
+        """`monitor store restore` asks the worker first: an unknown store or a visible one fails with exit 1 and a
+        one-line reason (nothing is sent); the hidden store's restore is sent."""
+        for store, why in (("no-such-store", "knows no such store"), ("calm-store", "not hidden")):
+            out = monitor_cli(api_env, "store", "restore", store, "--city", "Moscow", "--by", "anna", "--note",
+                              "called", "--url", hidden_store)
+            assert out.returncode == 1 and why in out.stderr and len(out.stderr.strip().splitlines()) == 1, out
+        out = monitor_cli(api_env, "store", "restore", "rozy", "--city", "Moscow", "--by", "anna", "--note",
+                          "called", "--url", hidden_store)
+        assert out.returncode == 0 and "sent" in out.stdout, out.stderr
+
+
 class TestHealth:
     def test_health_is_503_until_the_worker_is_ready(self, api_env, start_worker) -> None:
         """Before assignment and recovery /health answers 503 with a reason; then 200."""

@@ -53,3 +53,22 @@ class TestExitCodes:
         """A bad MONITOR_ variable fails at start with the field's name."""
         out = run("store", "list", env={"MONITOR_WEB_PORT": "many"})
         assert out.returncode == 1 and "web_port" in out.stderr
+
+    def test_bad_urls_and_durations_are_usage_errors_in_one_line(self) -> None:
+        """A URL that is not http://host:port, and a silence longer than max_silence, exit 2 with one line and no
+        traceback."""
+        for args in (("store", "show", "rozy", "--url", "not-a-url"), ("store", "list", "--url", "http://x:99999"),
+                     ("silence", "add", "--match", "city=Moscow", "--duration", "99999d", "--by", "a",
+                      "--comment", "c")):
+            out = run(*args)
+            assert out.returncode == 2, (args, out.stderr)
+            assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) <= 2, out.stderr
+        assert "max_silence" in run("silence", "add", "--match", "city=Moscow", "--duration", "99999d", "--by",
+                                    "a", "--comment", "c").stderr
+
+    def test_a_restore_the_worker_cannot_confirm_is_not_sent(self) -> None:
+        """With no worker to ask whether the store exists and is hidden, restore fails with exit 1 (``--no-check``
+        sends anyway)."""
+        out = run("store", "restore", "rozy", "--city", "Moscow", "--by", "anna", "--note", "called",
+                  env={"MONITOR_WEB_PORT": str(closed_port())})
+        assert out.returncode == 1 and "sent" not in out.stdout and len(out.stderr.strip().splitlines()) == 1
