@@ -52,11 +52,12 @@ from monitor.deadletters import dead_letter_value, note_dead_letter
 from monitor.logs import get_logger
 from monitor.rules.intake import OrderRegistry, Refusal, SeenOutcome, future_refusal, promise_refusal
 from monitor.rules.negativity import REVIEW_TEXT_MAX
+from monitor.rules.stores import MOVED
 from monitor.settings import Settings
 from monitor.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 from monitor.web.routing import partition_for
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "BATCH_BYTES_MAX", "MOVED", "pack", "packed_within", "unpack",
+__all__ = ["Ingest", "HEADER", "BATCH_MAX", "BATCH_BYTES_MAX", "pack", "packed_within", "unpack",
            "header_of", "partitions_ahead"]
 
 log = get_logger("monitor.ingest")
@@ -70,7 +71,6 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
-MOVED = "moved"  # the status ingest gives an order's first store when a later event names another store
 
 
 def pack(events: list[list[Any]]) -> bytes:
