@@ -9,7 +9,25 @@ from typing import Any
 
 import structlog
 
-__all__ = ["configure", "logging_config", "get_logger"]
+from monitor.secrets import redact
+
+__all__ = ["configure", "logging_config", "get_logger", "hide_secrets"]
+
+_SECRETS: tuple[str, ...] = ()
+
+
+def hide_secrets(secrets: tuple[str, ...]) -> None:
+    """From now on, every log line this process writes is redacted of ``secrets`` in any form
+    (``monitor.secrets``), whatever field, exception or library line carries them."""
+    global _SECRETS
+    _SECRETS = tuple(s for s in secrets if s)
+
+
+def _redacted(renderer: Any) -> Any:
+    def render(logger: Any, name: str, event_dict: Any) -> Any:
+        line = renderer(logger, name, event_dict)
+        return redact(line, _SECRETS) if _SECRETS and isinstance(line, str) else line
+    return render
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
@@ -41,7 +59,7 @@ def logging_config(log_format: str = "auto", level: str = "info") -> dict[str, A
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
-                    renderer,
+                    _redacted(renderer),
                 ],
                 "foreign_pre_chain": _SHARED,
             }

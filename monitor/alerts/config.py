@@ -74,6 +74,11 @@ class DispatchConfig:
     retry_max_ms: int = 30_000
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every receiver's secrets: one receiver's answer could echo another's."""
+        return tuple(s for r in self.receivers.values() for s in r.secrets)
+
+    @property
     def default_route(self) -> Route:
         """The route of alerts no configured route matches: default receivers, default timings."""
         return Route(receivers=self.default_receivers)

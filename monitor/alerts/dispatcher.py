@@ -31,7 +31,8 @@ from monitor.alerts.routing import route
 from monitor.alerts.silences import Silence, active_silence, after_resolve
 from monitor.alerts.templates import render
 from monitor.codec import dead_letter, encode
-from monitor.logs import get_logger
+from monitor.logs import get_logger, hide_secrets
+from monitor.secrets import redact
 from monitor.settings import Settings
 
 __all__ = ["Dispatcher", "NotifyLog"]
@@ -276,7 +277,8 @@ class Dispatcher:
                 log.info("notification_sent", receiver=receiver, alert_ids=list(message.alert_ids),
                          attempts=delivery.attempts, title=message.title)
             else:
-                error = f"receiver {receiver}: {delivery.last_error} (after {delivery.attempts} attempts)"
+                error = redact(f"receiver {receiver}: {delivery.last_error} (after {delivery.attempts} attempts)",
+                               self.config.secrets)
                 log.error("notification_failed", receiver=receiver, alert_ids=list(message.alert_ids),
                           error=error, permanent=delivery.permanent)
                 for t in job.tickets or []:
@@ -329,6 +331,7 @@ def run_dispatcher(settings: Settings, *, broker_timeout_s: float = 60.0) -> int
 
     configure(settings.log_format, settings.log_level)
     config = load_dispatch_config(settings)
+    hide_secrets(config.secrets)
     wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=broker_timeout_s)
     ensure_topics(settings)
 

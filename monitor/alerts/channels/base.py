@@ -1,4 +1,4 @@
-"""The channel protocol, its two kinds of failure, secret redaction and a shared JSON POST."""
+"""The channel protocol, its two kinds of failure and a shared JSON POST whose errors are redacted."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import aiohttp
 
 from monitor.alerts.model import AlertEvent
 from monitor.alerts.templates import Message
+from monitor.secrets import excerpt, redact
 
 __all__ = ["Channel", "ChannelError", "RetryableError", "PermanentError", "redact", "post", "raise_for_status",
            "TIMEOUT_S"]
@@ -41,13 +42,6 @@ class PermanentError(ChannelError):
     """Trying again will not help: bad token, unknown chat, refused recipient."""
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every non-empty secret replaced by ``***`` (longest first, so no fragment survives)."""
-    for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
-    return text
-
-
 async def post(url: str, body: bytes, *, headers: Mapping[str, str], secrets: Iterable[str | None], what: str,
                timeout_s: float = TIMEOUT_S) -> tuple[int, bytes]:
     """POST ``body``; returns (status, response body). Network failures raise a redacted RetryableError."""
@@ -57,14 +51,14 @@ async def post(url: str, body: bytes, *, headers: Mapping[str, str], secrets: It
             async with session.post(url, data=body, headers=dict(headers)) as resp:
                 return resp.status, await resp.read()
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        raise RetryableError(redact(f"{what}: {type(e).__name__}: {e}", secrets)) from None
+        raise RetryableError(f"{what}: {excerpt(f'{type(e).__name__}: {e}', secrets)}") from None
 
 
 def raise_for_status(status: int, body: bytes, *, secrets: Iterable[str | None], what: str) -> None:
     """Map an HTTP status: 2xx passes, 408/429/5xx are retryable, other 4xx permanent."""
     if 200 <= status < 300:
         return
-    detail = redact(f"{what}: HTTP {status}: {body[:300].decode('utf-8', 'replace')}", secrets)
+    detail = f"{what}: HTTP {status}: {excerpt(body, secrets)}"
     if status in (408, 429) or status >= 500:
         raise RetryableError(detail)
     raise PermanentError(detail)

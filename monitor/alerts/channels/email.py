@@ -6,10 +6,11 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from monitor.alerts.channels.base import TIMEOUT_S, PermanentError, RetryableError, redact
+from monitor.alerts.channels.base import TIMEOUT_S, PermanentError, RetryableError
 from monitor.alerts.config import Receiver
 from monitor.alerts.model import AlertEvent
 from monitor.alerts.templates import Message
+from monitor.secrets import excerpt
 
 __all__ = ["EmailChannel"]
 
@@ -47,4 +48,4 @@ class EmailChannel:
             raise RetryableError(self._safe(what, e)) from None
 
     def _safe(self, what: str, e: BaseException) -> str:
-        return redact(f"{what}: {type(e).__name__}: {e}", (*self._r.secrets, self._r.username))
+        return f"{what}: {excerpt(f'{type(e).__name__}: {e}', (*self._r.secrets, self._r.username))}"

@@ -8,6 +8,7 @@ from monitor.alerts.channels.base import PermanentError, RetryableError, post, r
 from monitor.alerts.config import Receiver
 from monitor.alerts.model import AlertEvent
 from monitor.alerts.templates import Message
+from monitor.secrets import excerpt
 
 __all__ = ["TelegramChannel", "MAX_TEXT"]
 
@@ -46,4 +47,4 @@ class TelegramChannel:
         except (ValueError, AttributeError):
             ok = True  # a 2xx with an odd body was still accepted
         if ok is False:
-            raise PermanentError(redact(f"{what}: API said not ok: {raw[:300]!r}", self._secrets))
+            raise PermanentError(f"{what}: API said not ok: {excerpt(raw, self._secrets)}")
