@@ -38,6 +38,7 @@ from monitor.settings import Settings
 __all__ = ["Dispatcher", "NotifyLog"]
 
 log = get_logger("monitor.alerts.dispatcher")
+STOP_BUDGET_S = 5.0  # SIGTERM to exit, whatever is in flight: a send waiting on a dead receiver is cancelled
 
 
 class NotifyLog:
@@ -130,18 +131,28 @@ class Dispatcher:
         try:
             await self._stopping.wait()
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._commit()
-            for t in senders:
-                t.cancel()
-            await asyncio.gather(*senders, return_exceptions=True)
-            await self.consumer.stop()
-            await self.control.stop()
-            await self.producer.stop()
-            self.log_db.close()
+            try:
+                await asyncio.wait_for(self._close(tasks, senders), STOP_BUDGET_S)
+            except TimeoutError:
+                log.warning("dispatcher_stop_cut_short", budget_s=STOP_BUDGET_S,
+                            reason="the broker did not answer in time; uncommitted alerts are read again")
+            finally:
+                self.log_db.close()
             log.info("dispatcher_stopped", sent=self.sent)
+
+    async def _close(self, tasks: list[asyncio.Task[Any]], senders: list[asyncio.Task[Any]]) -> None:
+        """Stop reading, commit what is settled, cancel sends in flight (their alerts stay uncommitted, so the
+        next run sends them), and close the Kafka clients."""
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for t in senders:
+            t.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        await self._commit()
+        await self.consumer.stop()
+        await self.control.stop()
+        await self.producer.stop()
 
     async def _consume_alerts(self) -> None:
         async for m in self.consumer:
@@ -290,8 +301,11 @@ class Dispatcher:
 
     async def _dead_letter(self, ticket: _Ticket, error: str, *, settle: bool = True) -> None:
         record_ = dead_letter(topic=self.settings.topic_alerts, partition=ticket.partition, offset=ticket.offset,
-                              key=ticket.key, value=ticket.raw, error=error, at=datetime.now(UTC))
+                              key=ticket.key, value=ticket.raw, error=error, at=datetime.now(UTC),
+                              excerpt_bytes=self.settings.dead_letter_excerpt_bytes)
         await self.producer.send_and_wait(self.settings.topic_dead_letters, encode(record_), key=ticket.key)
+        log.warning("dead_letter", topic=self.settings.topic_alerts, partition=ticket.partition,
+                    offset=ticket.offset, reason=error[:300])
         if settle:
             self._settle(ticket)
 

@@ -28,6 +28,7 @@ class Receiver:
         self.port = free_port()
         self.requests: dict[str, list[dict]] = {}
         self.fail: dict[str, int] = {}
+        self.hang: set[str] = set()  # paths whose requests are held open and never answered
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -37,6 +38,8 @@ class Receiver:
         async def handle(request: web.Request) -> web.Response:
             body = await request.read()
             self.requests.setdefault(request.path, []).append({"body": body, "headers": dict(request.headers)})
+            if request.path in self.hang:
+                await asyncio.Event().wait()
             if self.fail.get(request.path, 0) > 0:
                 self.fail[request.path] -= 1
                 return web.Response(status=500, text="try later")
@@ -241,3 +244,41 @@ class TestDelivery:
             assert "courier strike" in listing.stdout
         finally:
             d.stop()
+
+
+class TestStopping:
+    def test_sigterm_stops_within_seconds_while_a_send_hangs_and_a_regex_is_hostile(
+            self, dispatcher_env, receiver, tmp_path) -> None:
+        """A receiver that never answers holds a send, and a silence `city=~(a+)+$` meets an alert whose city
+        is 'aaa…a!' (the pattern that hung a backtracking engine): other alerts are still delivered, SIGTERM
+        ends the dispatcher within a few seconds with exit 0, and the held alert is sent after a restart (it
+        was never committed)."""
+        env = dispatcher_env()
+        boot, topic = env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], env["MONITOR_TOPIC_ALERTS"]
+        produce(boot, env["MONITOR_TOPIC_SILENCES"], [("silence:evil", {
+            "silence_id": "evil", "matchers": {"city": "~(a+)+$"}, "created_by": "mallory", "comment": "x",
+            "starts_at_ms": 0, "ends_at_ms": 4_102_444_800_000})])
+        receiver.hang.add("/oncall")
+        d = Dispatcher(env, tmp_path / "d1.log")
+        try:
+            hostile = alert("negative_review:evil:s-3:r1", "negative_review", store="s-3", review_id="r1",
+                            rating=1, text="x", order_id="o1")
+            hostile[1]["city"] = "a" * 199 + "!"  # the longest city the contract allows
+            produce(boot, topic, [alert("store_hidden:Moscow:s-1:1", "store_hidden", late=5, at_risk=3),
+                                  hostile])
+            receiver.wait("/oncall", 1)  # the send is in flight and will never be answered
+            reviews = receiver.wait("/reviews", 1)  # the hostile city went through the matcher and was sent
+            assert reviews[0]["alert_ids"] == ["negative_review:evil:s-3:r1"]
+            started = time.monotonic()
+            d.proc.terminate()
+            assert d.proc.wait(15) == 0
+            assert time.monotonic() - started < 8
+        finally:
+            d.stop()
+        receiver.hang.clear()
+        d2 = Dispatcher(env, tmp_path / "d2.log")
+        try:
+            sent = receiver.wait("/oncall", 2)
+            assert sent[-1]["alert_ids"] == ["store_hidden:Moscow:s-1:1"]
+        finally:
+            d2.stop()
