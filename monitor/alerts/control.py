@@ -90,11 +90,11 @@ def list_silences(settings: Settings) -> list[Silence]:
     return sorted(found.values(), key=lambda s: s.starts_at_ms)
 
 
-def expire_silence(settings: Settings, silence_id: str, *, by: str) -> Silence:
-    """Expire a silence now; ValueError if there is no such silence."""
+def expire_silence(settings: Settings, silence_id: str, *, by: str, known: list[Silence] | None = None) -> Silence:
+    """Expire a silence now; ValueError if there is no such silence (among ``known``, else on the topic)."""
     from dataclasses import replace
 
-    match = [s for s in list_silences(settings) if s.silence_id == silence_id]
+    match = [s for s in (list_silences(settings) if known is None else known) if s.silence_id == silence_id]
     if not match:
         raise ValueError(f"no silence {silence_id!r} (see `monitor silence list`)")
     expired = replace(match[0], expired=True, comment=f"{match[0].comment} [expired by {by}]")

@@ -1,7 +1,7 @@
 """The worker's mutating HTTP endpoints: restore a store, silences and acknowledgements (token required).
 
 They send exactly what the CLI sends (``monitor.commands``, ``monitor.alerts.control``), in a thread because
-those use the blocking Kafka client.
+those use the blocking Kafka client; silences are read from memory (``monitor.web.silence_book``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from monitor.alerts.control import (
     acknowledge_alert,
     add_silence,
     expire_silence,
-    list_silences,
     parse_matchers,
 )
 from monitor.alerts.matchers import check_matchers
@@ -26,9 +25,13 @@ from monitor.settings import parse_duration
 from monitor.tables.stores import store_table
 from monitor.web import live
 from monitor.web.requests import ApiError, json_body, require_token, required_text
+from monitor.web.silence_book import BOOK, SilenceBook
 from monitor.web.views import route_to_owner
 
 __all__ = ["Restore", "Silences", "SilenceItem", "AlertAck"]
+
+BOOK_WAIT_S = 5.0  # how long a request waits for the silences to be read at start
+MAX_LISTED = 1000  # a response's bound: the newest silences
 
 
 def _now_ms() -> int:
@@ -74,15 +77,27 @@ def _matchers(body: dict[str, Any]) -> dict[str, Any]:
                         "or [\"kind=negative_review\"]")
 
 
+async def _book() -> SilenceBook:
+    """The worker's silences once read (at start, a few seconds at most), else 503."""
+    try:
+        await asyncio.wait_for(BOOK.ready.wait(), BOOK_WAIT_S)
+    except TimeoutError:
+        raise ApiError(503, "the silences are still being read from Kafka; try again in a few seconds") from None
+    return BOOK
+
+
 @app.page("/silences")
 class Silences(web.View):
-    """GET: silences (``?all=true`` includes ended ones). POST: add one (token required)."""
+    """GET: silences from memory (``?all=true`` includes ended ones; the newest ``MAX_LISTED``). POST: add one
+    (token required)."""
 
     async def get(self, request: web.Request) -> web.Response:
         everything = request.query.get("all", "").lower() in ("1", "true", "yes")
-        found = await asyncio.to_thread(list_silences, settings)
         now = _now_ms()
-        return self.json({"silences": [_silence_json(s) for s in found if everything or s.is_active(now)]})
+        found = [s for s in (await _book()).all() if everything or s.is_active(now)]
+        listed = found[-MAX_LISTED:]
+        return self.json({"silences": [_silence_json(s) for s in listed], "count": len(found),
+                          "truncated": len(listed) < len(found)})
 
     async def post(self, request: web.Request) -> web.Response:
         require_token(request, settings.api_token)
@@ -99,6 +114,7 @@ class Silences(web.View):
         silence = await asyncio.to_thread(
             add_silence, settings, matchers=matchers, duration=duration, by=by, comment=comment,
             now_ms=_now_ms(), end_on_resolve=bool(body.get("end_on_resolve", False)))
+        BOOK.put(silence)  # read your own write before the tail brings it back
         return self.json(_silence_json(silence), status=201)
 
 
@@ -111,10 +127,12 @@ class SilenceItem(web.View):
         by = request.query.get("by") or (await json_body(request)).get("by")
         if not isinstance(by, str) or not by.strip():
             raise ApiError(400, "'by' is required (query ?by=NAME or body {\"by\": NAME})")
+        known = (await _book()).all()
         try:
-            expired = await asyncio.to_thread(expire_silence, settings, silence_id, by=by.strip())
+            expired = await asyncio.to_thread(expire_silence, settings, silence_id, by=by.strip(), known=known)
         except ValueError as exc:
             raise ApiError(404, str(exc)) from None
+        BOOK.put(expired)
         return self.json(_silence_json(expired))
 
 

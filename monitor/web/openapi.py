@@ -48,8 +48,9 @@ PATHS: dict[str, Any] = {
     "/cities/{city}": {"get": {"summary": "One city: negativity now and by day, hidden and at-risk stores",
                                "parameters": [_param("city")], "responses": {"200": _JSON, "404": _ERROR}}},
     "/silences": {
-        "get": {"summary": "Active silences", "parameters": [
-            _param("all", "query", False, {"type": "boolean"}, "include ended ones")], "responses": {"200": _JSON}},
+        "get": {"summary": "Active silences, from memory (the newest 1,000; count and truncated say if more)",
+                "parameters": [_param("all", "query", False, {"type": "boolean"}, "include ended ones")],
+                "responses": {"200": _JSON, "503": _ERROR}},
         "post": {"summary": "Silence matching alerts", "security": _SECURED,
                  "requestBody": _body(["matchers", "duration", "by", "comment"], {
                      "matchers": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "string"}}]},
@@ -59,7 +60,7 @@ PATHS: dict[str, Any] = {
     "/silences/{silence_id}": {"delete": {
         "summary": "Expire a silence now", "security": _SECURED,
         "parameters": [_param("silence_id"), _param("by", "query", False, doc="who expires it")],
-        "responses": {"200": _JSON, "404": _ERROR, **_MUTATION_ERRORS}}},
+        "responses": {"200": _JSON, "404": _ERROR, "503": _ERROR, **_MUTATION_ERRORS}}},
     "/alerts/{alert_id}/ack": {"post": {
         "summary": "Acknowledge a firing alert: no more repeats", "security": _SECURED,
         "parameters": [_param("alert_id")], "requestBody": _body(["by"], {"by": _TEXT}),

@@ -146,3 +146,40 @@ class TestHealth:
         assert ready[1]["status"] == "ready"
         not_ready = [r for r in seen if r[0] != 200]
         assert all(r[0] == 503 and r[1]["reason"] for r in not_ready)
+
+
+class TestRequestBudget:
+    READS = ("/silences", "/silences?all=true", "/stores/rozy", "/stores", "/cities", "/dashboard/data", "/health",
+             "/metrics")
+
+    def test_reads_answer_from_memory_and_cannot_slow_a_restore(self, api_env, hidden_store) -> None:
+        """160 reads from 24 clients at once, 20 of each read endpoint: each answers within 1 s and 95% within
+        0.3 s (one GET /silences used to read Kafka for about 2 s), and a restore sent in the middle of them is
+        accepted within 2 s (12 reads of /silences once slowed one to 4 s)."""
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+
+        url = hidden_store
+        poll("silences read", lambda: request("GET", f"{url}/silences"), lambda r: r[0] == 200)
+
+        def timed(path: str) -> tuple[str, int, float]:
+            started = time.monotonic()
+            status, _ = request("GET", f"{url}{path}")
+            return path, status, time.monotonic() - started
+
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            reads = [pool.submit(timed, path) for _ in range(20) for path in self.READS]
+            started = time.monotonic()
+            status, body = request("POST", f"{url}/stores/rozy/restore",
+                                   {"city": "Moscow", "by": "anna", "note": "called"}, token=TOKEN)
+            restore_s = time.monotonic() - started
+            results = [f.result() for f in reads]
+        assert status == 202 and body["status"] == "sent"
+        assert all(code == 200 for _, code, _ in results), [r for r in results if r[1] != 200][:5]
+        latencies = sorted(s for _, _, s in results)
+        slowest = max(results, key=lambda r: r[2])
+        print(f"reads p50 {latencies[len(latencies) // 2]:.3f}s p95 {latencies[int(len(latencies) * 0.95)]:.3f}s "
+              f"max {slowest}; restore {restore_s:.3f}s")
+        assert latencies[-1] < 1.0, slowest
+        assert latencies[int(len(latencies) * 0.95)] < 0.3, latencies[-10:]
+        assert restore_s < 2.0, restore_s
