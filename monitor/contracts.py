@@ -42,20 +42,31 @@ class ContractError(ValueError):
     """A message breaks its topic's contract; ``str(err)`` is the human-readable reason."""
 
 
+_QUOTE_CHARS = 80
+
+
+def _quote(value: str) -> str:
+    """``value`` as a reason quotes it: whole when short, else its first characters and its length (the reason
+    is logged once per dead letter, and a refused value may be a megabyte; the dead letter keeps the original)."""
+    if len(value) <= _QUOTE_CHARS:
+        return repr(value)
+    return f"{value[:_QUOTE_CHARS]!r}… ({len(value):,} characters)"
+
+
 def parse_timestamp(value: Any, name: str = "timestamp") -> datetime:
     """Parse an ISO 8601 timestamp that carries a UTC offset; naive or absurd timestamps are errors."""
     if not isinstance(value, str):
         raise ContractError(f"{name}: expected an ISO 8601 string with a UTC offset, got {type(value).__name__}")
     if not _TIMESTAMP_RE.match(value):
         if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", value):
-            raise ContractError(f"{name}: naive timestamp {value!r} has no UTC offset")
-        raise ContractError(f"{name}: {value!r} is not an ISO 8601 timestamp with a UTC offset")
+            raise ContractError(f"{name}: naive timestamp {_quote(value)} has no UTC offset")
+        raise ContractError(f"{name}: {_quote(value)} is not an ISO 8601 timestamp with a UTC offset")
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
-        raise ContractError(f"{name}: {value!r} is not a valid date and time") from None
+        raise ContractError(f"{name}: {_quote(value)} is not a valid date and time") from None
     if not MIN_YEAR <= ts.year <= MAX_YEAR:
-        raise ContractError(f"{name}: {value!r} is outside the plausible years {MIN_YEAR}..{MAX_YEAR}")
+        raise ContractError(f"{name}: {_quote(value)} is outside the plausible years {MIN_YEAR}..{MAX_YEAR}")
     return ts
 
 
@@ -89,7 +100,7 @@ class Field:
             if kind == "id" and _CONTROL_RE.search(value):
                 raise ContractError(f"{self.name}: must not contain control characters")
             if kind == "enum" and value not in self.options:
-                raise ContractError(f"{self.name}: {value!r} is not one of {', '.join(self.options)}")
+                raise ContractError(f"{self.name}: {_quote(value)} is not one of {', '.join(self.options)}")
             return value
         if kind == "int":
             if not isinstance(value, int) or isinstance(value, bool):

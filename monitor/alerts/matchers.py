@@ -45,7 +45,7 @@ def check_matchers(raw: Any, where: str) -> dict[str, list[str] | str]:
                 raise ValueError(f"{where}.{name}: regex longer than {MAX_PATTERN_CHARS} characters")
             try:
                 _compiled(value[1:])
-            except re2.error as e:
+            except (re2.error, UnicodeEncodeError) as e:  # RE2 takes UTF-8: a lone surrogate cannot be a pattern
                 reason = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else e
                 raise ValueError(f"{where}.{name}: bad regex {value[1:]!r} (RE2 syntax): {reason}") from None
             out[name] = value

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from monitor.alerts.model import AlertEvent
 
-__all__ = ["Message", "render", "emoji", "LANGUAGES"]
+__all__ = ["Message", "render", "emoji", "ids_header", "LANGUAGES", "TITLE_MAX", "TEXT_MAX", "IDS_HEADER_MAX"]
 
 LANGUAGES = ("ru", "en")
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -25,19 +26,47 @@ class Message:
     alert_ids: tuple[str, ...]
 
 
+TITLE_MAX = 256
+TEXT_MAX = 3_800  # with the title, within Telegram's 4,096 characters: no channel has to cut a message
+
+
+IDS_HEADER_MAX = 4_000  # a header line receivers accept (aiohttp's default limit is 8,190 bytes)
+
+
+def ids_header(alert_ids: Sequence[str], *, percent_encoded: bool = True) -> str:
+    """Comma-separated ids (percent-encoded for HTTP, so that non-ASCII city or store names fit; e-mail encodes
+    its headers itself); at most ``IDS_HEADER_MAX`` characters, ending ``,…`` when some ids are left out (the
+    body lists them all)."""
+    out, size = [], 0
+    for i in alert_ids:
+        part = quote(i, safe=":_-.@") if percent_encoded else i
+        if size + len(part) + 1 > IDS_HEADER_MAX - 2:
+            out.append("…")
+            break
+        out.append(part)
+        size += len(part) + 1
+    return ",".join(out)
+
+
 def emoji(alert: AlertEvent) -> str:
     """✅ for resolved, else by severity: 🔴 critical, 🟠 warning, ℹ️ info."""
     return "✅" if alert.status == "resolved" else _EMOJI.get(alert.severity, "ℹ️")
 
 
 def _ids(ids: Any) -> str:
-    ids = list(ids or [])
+    """Up to ``_MAX_IDS`` ids and how many more. Details are input: any JSON value is shown, none raises."""
+    if not isinstance(ids, list):
+        ids = [ids] if ids else []
     more = f" (+{len(ids) - _MAX_IDS})" if len(ids) > _MAX_IDS else ""
-    return (", ".join(ids[:_MAX_IDS]) + more) if ids else "—"
+    return (", ".join(str(i) for i in ids[:_MAX_IDS]) + more) if ids else "—"
 
 
 def _pct(x: Any) -> str:
-    return f"{float(x or 0):.1%}"
+    """A share as a percentage; "?" when the details carry something that is not a number."""
+    try:
+        return f"{float(x or 0):.1%}"
+    except (TypeError, ValueError, OverflowError):
+        return "?"
 
 
 def _where(a: AlertEvent, ru: bool) -> str:
@@ -179,7 +208,7 @@ def render(group_alerts: Sequence[AlertEvent], language: str, max_items: int = 1
     ids_line = ("id: " if ru else "ids: ") + ", ".join(ids)
     if len(alerts) == 1:
         title, text = _one(alerts[0], ru)
-        return Message(title=title, text=f"{text}\n{ids_line}", alert_ids=ids)
+        return Message(title=_cut(title, TITLE_MAX), text=_cut(f"{text}\n{ids_line}", TEXT_MAX), alert_ids=ids)
     firing = [a for a in alerts if a.status == "firing"]
     head = emoji(firing[0]) if firing else "✅"
     kinds = ", ".join(dict.fromkeys(a.kind for a in alerts))
@@ -190,4 +219,9 @@ def render(group_alerts: Sequence[AlertEvent], language: str, max_items: int = 1
     lines = [_compact(a, ru) for a in alerts[:max_items]]
     if len(alerts) > max_items:
         lines.append(f"…и ещё {len(alerts) - max_items}" if ru else f"…and {len(alerts) - max_items} more")
-    return Message(title=f"{head} {count}: {kinds}{where}", text="\n".join([*lines, ids_line]), alert_ids=ids)
+    return Message(title=_cut(f"{head} {count}: {kinds}{where}", TITLE_MAX),
+                   text=_cut("\n".join([*lines, ids_line]), TEXT_MAX), alert_ids=ids)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,7 +9,7 @@ import aiosmtplib
 from monitor.alerts.channels.base import TIMEOUT_S, PermanentError, RetryableError
 from monitor.alerts.config import Receiver
 from monitor.alerts.model import AlertEvent
-from monitor.alerts.templates import Message
+from monitor.alerts.templates import Message, ids_header
 from monitor.secrets import excerpt
 
 __all__ = ["EmailChannel"]
@@ -29,7 +29,7 @@ class EmailChannel:
         m["Subject"] = message.title
         m["From"] = self._r.from_addr
         m["To"] = ", ".join(self._r.to_addrs)
-        m["X-Monitor-Alert-Ids"] = ",".join(message.alert_ids)
+        m["X-Monitor-Alert-Ids"] = ids_header(message.alert_ids, percent_encoded=False)
         m.set_content(message.text)
         return m
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import quote
 
 import orjson
 
 from monitor.alerts.channels.base import post, raise_for_status
 from monitor.alerts.config import Receiver
 from monitor.alerts.model import AlertEvent
-from monitor.alerts.templates import Message
+from monitor.alerts.templates import Message, ids_header
 
 __all__ = ["WebhookChannel", "sign", "ids_header", "SIGNATURE_HEADER", "IDS_HEADER"]
 
@@ -22,11 +21,6 @@ IDS_HEADER = "X-Monitor-Alert-Ids"
 def sign(body: bytes, secret: str) -> str:
     """The signature header value: ``sha256=<hex HMAC of the exact body>``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def ids_header(alert_ids: tuple[str, ...]) -> str:
-    """Comma-separated ids, percent-encoded so that non-ASCII city or store names fit in a header."""
-    return ",".join(quote(i, safe=":_-.@") for i in alert_ids)
 
 
 class WebhookChannel:

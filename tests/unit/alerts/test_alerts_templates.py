@@ -80,3 +80,21 @@ def test_bad_input() -> None:
         render([HIDDEN], "de")
     with pytest.raises(ValueError):
         render([], "en")
+
+
+def test_messages_and_id_headers_are_bounded() -> None:
+    """A thousand alerts with the longest ids make one message within Telegram's limit and an ids header within
+    what HTTP servers accept; the cut is marked."""
+    from monitor.alerts.templates import IDS_HEADER_MAX, TEXT_MAX, TITLE_MAX, ids_header
+
+    alerts = [AlertEvent.from_dict({"alert_id": f"{i:04d}".ljust(200, "x"), "kind": f"kind_{i}", "severity": "info",
+                                    "status": "firing", "store_id": "s", "city": "Москва", "summary": "s" * 5000,
+                                    "details": {}, "at": "2026-01-01T00:00:00+00:00"}) for i in range(1000)]
+    for group in (alerts[:1], alerts):
+        message = render(group, "ru")
+        assert len(message.title) <= TITLE_MAX and len(message.text) <= TEXT_MAX
+        assert message.text.endswith("…") and len(message.alert_ids) == len(group)
+    header = ids_header([a.alert_id for a in alerts])
+    assert len(header) <= IDS_HEADER_MAX and header.endswith(",…") and header.startswith("0000x")
+    assert ids_header(["a:Москва"]) == "a:%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0"
+    assert ids_header(["a:Москва"], percent_encoded=False) == "a:Москва"
