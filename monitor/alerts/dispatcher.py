@@ -163,7 +163,11 @@ class Dispatcher:
             except (ValueError, orjson.JSONDecodeError) as exc:
                 await self._dead_letter(ticket, f"alerts: {exc}")
                 continue
-            self.on_alert(alert, ticket)
+            try:
+                self.on_alert(alert, ticket)
+            except Exception as exc:  # noqa: BLE001 - one alert must not stop the reading of all the others
+                await self._dead_letter(ticket, f"alerts: RULE_FAILED: routing raised {type(exc).__name__}: "
+                                                f"{str(exc)[:300]}")
 
     async def _consume_control(self) -> None:
         async for m in self.control:
@@ -277,7 +281,14 @@ class Dispatcher:
             if not self.limiter.allow(receiver, now):
                 await asyncio.sleep(max(0, self.limiter.next_allowed_ms(receiver, now) - now) / 1000)
                 self.limiter.allow(receiver, self.clock_ms())
-            message = render(job.alerts, lang)
+            try:
+                message = render(job.alerts, lang)
+            except Exception as exc:  # noqa: BLE001 - one alert must not stop this receiver's deliveries
+                for t in job.tickets:
+                    await self._dead_letter(t, f"receiver {receiver}: RULE_FAILED: rendering raised "
+                                               f"{type(exc).__name__}: {str(exc)[:300]}", settle=False)
+                    self._close_slot(t)
+                continue
             delivery = await send_with_retry(channel, message, job.alerts, attempts=self.config.retry_attempts,
                                              base_ms=self.config.retry_base_ms, max_ms=self.config.retry_max_ms)
             if delivery.ok:
