@@ -21,7 +21,7 @@ PROCESSED: dict[tuple[str, int], int] = {}
 # the newest alerts this worker published, newest last (for the dashboard)
 RECENT_ALERTS: deque[dict[str, Any]] = deque(maxlen=50)
 
-_CODES = frozenset(c.value for c in RefusalCode)
+_CODES = frozenset(c.value for c in RefusalCode) | {"RULE_FAILED"}  # RULE_FAILED: monitor/agents/guard.py
 _DECISIONS_PER_STORE = 10
 _STORES_REMEMBERED = 10_000
 _decisions: OrderedDict[tuple[str, str], deque[dict[str, Any]]] = OrderedDict()

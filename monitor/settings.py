@@ -236,6 +236,10 @@ class Settings:
     hide_min_late_plus_at_risk: int = setting(8, "...and at least this many late + at-risk orders", _int(1))
     order_retention: timedelta = setting(parse_duration("3d"), "finished orders are forgotten this long after "
                                          "their deadline", parse_duration)
+    max_orders_per_store: int = setting(
+        3_000, "a store holds at most this many orders (open, and finished ones until forgotten); a new order "
+        "beyond it is dead-lettered STORE_FULL (a store's state must fit one Kafka message: 120 bytes an order, "
+        "300 with the longest ids)", _int(100, 3_000))
     auto_restore_after: timedelta = setting(parse_duration("0s"), "restore a hidden store after this quiet "
                                             "period; 0 = never (manual restore only)", parse_duration)
 
@@ -243,6 +247,10 @@ class Settings:
     negative_max_rating: int = setting(2, "a review with rating <= this is negative", _int(1, 5))
     negativity_window: timedelta = setting(parse_duration("30d"), "rolling window of the negativity share",
                                            parse_duration)
+    max_reviews_per_store: int = setting(
+        4_000, "a store holds at most this many reviews in its window; a new review beyond it is dead-lettered "
+        "STORE_FULL (a store's state must fit one Kafka message: 40 bytes a review, 220 with the longest ids)",
+        _int(100, 4_000))
     negativity_threshold: float = setting(0.02, "share of negative reviews above which an alert fires",
                                           _float(0.0, 1.0, open_hi=True))
     negativity_method: str = setting("simple", "simple (share + min counts) or wilson (lower bound)",

@@ -72,15 +72,22 @@ def monitor_env(kafka_bootstrap: str, unique: str, tmp_path: Path) -> dict[str, 
     return env
 
 
-class WorkerProcess:
-    """A ``monitor worker`` subprocess with its log captured to a file."""
+MONITOR_COMMAND = (sys.executable, "-m", "monitor.cli")
+# `monitor` with rules that raise for some stores (tests/faulty_worker.py): start_worker(..., command=FAULTY_COMMAND)
+FAULTY_COMMAND = (sys.executable, str(Path(__file__).resolve().parent / "faulty_worker.py"))
 
-    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
+
+class WorkerProcess:
+    """A ``monitor worker`` subprocess with its log captured to a file; ``command`` runs ``monitor`` (another
+    launcher of ``monitor.cli.main``, such as ``FAULTY_COMMAND``, may stand in for it)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = (),
+                 command: tuple[str, ...] = MONITOR_COMMAND) -> None:
         self.env = env
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker", *args], env=env,
+        self.proc = subprocess.Popen([*command, "worker", *args], env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
 
     def log_lines(self) -> list[dict]:
@@ -129,8 +136,9 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: start ``monitor worker`` subprocesses; all are stopped at the end of the test."""
     workers: list[WorkerProcess] = []
 
-    def start(env: dict[str, str], name: str = "worker", args: tuple[str, ...] = ()) -> WorkerProcess:
-        w = WorkerProcess(env, tmp_path / f"{name}-{len(workers)}.log", args)
+    def start(env: dict[str, str], name: str = "worker", args: tuple[str, ...] = (),
+              command: tuple[str, ...] = MONITOR_COMMAND) -> WorkerProcess:
+        w = WorkerProcess(env, tmp_path / f"{name}-{len(workers)}.log", args, command)
         workers.append(w)
         return w
 

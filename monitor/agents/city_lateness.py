@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from monitor.agents.bounds import bound_clock
+from monitor.agents.guard import own_faults
 from monitor.app import app, settings
 from monitor.deadletters import Origin, send_to_dead_letters
 from monitor.logs import get_logger
@@ -44,22 +45,23 @@ async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
             _watermark.rebuild((CityLatenessState.from_bytes(raw).partition, key)
                                for key, raw in city_lateness.table.items() if raw is not None)
         message = event.message
-        partition = message.partition
-        body = orjson.loads(event.value)
-        if event.key is not None:  # counts of one city and hour
-            state = city_lateness.get(event.key) or CityLatenessState(event.key.decode(), partition=partition)
-            bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
-            if not add_deliveries(state, body["h"], body["d"], body["l"], RULE):
-                log.info("deliveries_too_old", city=state.city, hour=body["h"], partition=partition,
-                         offset=message.offset)
-                await send_to_dead_letters(Origin(message.topic, partition, message.offset, event.key, event.value),
-                                           f"{message.topic}: TOO_OLD: deliveries of {state.city} in the hour "
-                                           f"from {body['h']} ms are older than the city_lateness window")
-            state.partition = partition
-            city_lateness.put(event.key, state)
-            _watermark.hold(partition, event.key)
-            continue
-        for key, state, mark in _watermark.due(partition, body, city_lateness):  # a progress marker
-            bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
-            await publish(judge_until(state, mark, RULE), message, log)
-            city_lateness.put(key, state)
+        async with own_faults(message, "the city lateness agent"):
+            partition = message.partition
+            body = orjson.loads(event.value)
+            if event.key is not None:  # counts of one city and hour
+                state = city_lateness.get(event.key) or CityLatenessState(event.key.decode(), partition=partition)
+                bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
+                if not add_deliveries(state, body["h"], body["d"], body["l"], RULE):
+                    log.info("deliveries_too_old", city=state.city, hour=body["h"], partition=partition,
+                             offset=message.offset)
+                    await send_to_dead_letters(Origin(message.topic, partition, message.offset, event.key, event.value),
+                                               f"{message.topic}: TOO_OLD: deliveries of {state.city} in the hour "
+                                               f"from {body['h']} ms are older than the city_lateness window")
+                state.partition = partition
+                city_lateness.put(event.key, state)
+                _watermark.hold(partition, event.key)
+                continue
+            for key, state, mark in _watermark.due(partition, body, city_lateness):  # a progress marker
+                bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
+                await publish(judge_until(state, mark, RULE), message, log)
+                city_lateness.put(key, state)

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from monitor.agents.bounds import bound_clock
+from monitor.agents.guard import own_faults, packed_origin
 from monitor.app import app, settings
 from monitor.clock import NEVER, PartitionClock
 from monitor.codec import DecodeError
@@ -106,15 +107,18 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
         clock = _clock(message.partition)
         changed: dict[bytes, NegativityState] = {}
         try:
-            kind, fields = _header(message)
-            if kind == "b":
-                source, sources = int(fields[0]), int(fields[1])
-                for review in unpack(event.value):
-                    clock.on_event(source, sources, review[6])
-                    await _on_review(message, review, source, clock.now_ms, changed)
-            else:
-                clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
-                                   wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
+            async with own_faults(message, "the store reviews agent"):
+                kind, fields = _header(message)
+                if kind == "b":
+                    source, sources = int(fields[0]), int(fields[1])
+                    for review in unpack(event.value):
+                        origin = packed_origin(settings.topic_reviews, source, review, 7)
+                        async with own_faults(origin, f"the review rules on review {origin.key!r}"):
+                            clock.on_event(source, sources, review[6])
+                            await _on_review(message, review, source, clock.now_ms, changed)
+                else:
+                    clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
+                                       wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
         except DecodeError as exc:
             await send_to_dead_letters(message, exc.reason)
         by_city, gone = await _judge_due(message, clock.now_ms, changed)
@@ -152,21 +156,24 @@ async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, Negativit
     by_city: dict[str, list[list[Any]]] = {}
     gone = []
     for key in due.pop_due(clock_ms):
-        state = changed.get(key) or store_reviews.get(key)
-        if state is None:
-            continue
-        bound_clock(state, _MAX_AHEAD_MS, log, "store_reviews")
-        emits, counted = judge_store_until(state, clock_ms, RULE, REPEAT)
-        await publish(emits, message, log)
-        if counted:
-            by_city.setdefault(state.city, []).extend(counted)
-        if state.is_empty():
-            changed.pop(key, None)
-            gone.append(key)
-        else:
-            changed[key] = state
-            due.schedule(key, next_store_due_ms(state, RULE))
+        async with own_faults(Origin(message.topic, message.partition, message.offset, key, None),
+                              f"judging the reviews of store {key!r}"):
+            state = changed.get(key) or store_reviews.get(key)
+            if state is None:
+                continue
+            bound_clock(state, _MAX_AHEAD_MS, log, "store_reviews")
+            emits, counted = judge_store_until(state, clock_ms, RULE, REPEAT)
+            await publish(emits, message, log)
+            if counted:
+                by_city.setdefault(state.city, []).extend(counted)
+            if state.is_empty():
+                changed.pop(key, None)
+                gone.append(key)
+            else:
+                changed[key] = state
+                due.schedule(key, next_store_due_ms(state, RULE))
     return by_city, gone
+
 
 
 async def _on_review(message: Any, review: list[Any], source: int, clock_ms: int,
@@ -189,11 +196,17 @@ async def _on_review(message: Any, review: list[Any], source: int, clock_ms: int
         return
     log.info("review_ignored", reason=outcome, review_id=review_id, store_id=store_id, city=city,
              partition=message.partition, offset=message.offset)
-    if outcome == "TOO_OLD":
+    if outcome in ("TOO_OLD", "STORE_FULL"):
         changed[key] = state
-        reason = (f"{settings.topic_reviews}: {RefusalCode.TOO_OLD.value}: review {review_id!r} of store "
-                  f"{store_id!r} ({city}) written {iso_from_ms(created_ms)} is older than the negativity window "
-                  f"({format_span_ms(RULE.window_ms)}, negativity_window) at the review clock {iso_from_ms(clock_ms)}")
+        if outcome == "STORE_FULL":
+            reason = (f"{settings.topic_reviews}: {RefusalCode.STORE_FULL.value}: review {review_id!r} is new and "
+                      f"store {store_id!r} ({city}) already holds {RULE.max_reviews} reviews (setting "
+                      "max_reviews_per_store)")
+        else:
+            reason = (f"{settings.topic_reviews}: {RefusalCode.TOO_OLD.value}: review {review_id!r} of store "
+                      f"{store_id!r} ({city}) written {iso_from_ms(created_ms)} is older than the negativity window "
+                      f"({format_span_ms(RULE.window_ms)}, negativity_window) at the review clock "
+                      f"{iso_from_ms(clock_ms)}")
         value = orjson.dumps({"review_id": review_id, "order_id": order_id, "store_id": store_id, "city": city,
                               "rating": rating, "text": text, "created_at": iso_from_ms(created_ms)})
         await send_to_dead_letters(Origin(settings.topic_reviews, source, offset, review_id.encode(), value), reason)

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from faust import streams as faust_streams
 
+from monitor.agents.guard import own_faults, packed_origin
 from monitor.app import app, settings
 from monitor.clock import NEVER, PartitionClock, ceiling_ms
 from monitor.codec import DecodeError, decode_store_command
@@ -183,11 +184,13 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
     """Fire every store deadline the partition clock has passed (before later events are applied)."""
     now = rt.clock.now_ms
     for key in rt.pop_due(now):
-        state = _load(rt, key)
-        if state is not None:
-            emits = advance(state, now, RULES)
-            await publish(emits, message, log)
-            _save(rt, key, state, message.partition)
+        async with own_faults(Origin(message.topic, message.partition, message.offset, key, None),
+                              f"judging the deadlines of store {key!r}"):
+            state = _load(rt, key)
+            if state is not None:
+                emits = advance(state, now, RULES)
+                await publish(emits, message, log)
+                _save(rt, key, state, message.partition)
 
 
 async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], source: int, sources: int) -> None:
@@ -195,9 +198,12 @@ async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], 
     order (its delivery in a partner's backfill, say) is known before its deadline is judged."""
     touched: dict[bytes, StoreState] = {}
     for event in batch:
-        await _on_order(rt, message, event, source, sources, touched)
+        origin = packed_origin(settings.topic_order_status, source, event, 6)
+        async with own_faults(origin, f"the order rules on order {origin.key!r}"):
+            await _on_order(rt, message, event, source, sources, touched)
     for key, state in touched.items():
         _save(rt, key, state, message.partition)
+
 
 
 async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int,
@@ -209,8 +215,8 @@ async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source
     state = touched.get(key) or _load(rt, key) or StoreState(store_id, city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
     applied = apply_order_event(state, order_id, status, at_ms, promised_ms, RULES)
-    if applied is Applied.TOO_OLD:
-        await _too_old(event, source)
+    if applied is Applied.TOO_OLD or applied is Applied.STORE_FULL:
+        await _refused(event, source, applied)
         return
     touched[key] = state
     if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
@@ -221,14 +227,19 @@ async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source
     await publish(reconsider(state, order_id, at_ms, RULES), message, log)
 
 
-async def _too_old(event: list[Any], source: int) -> None:
-    """An order event older than anything its store still counts: kept in dead-letters, never dropped quietly."""
+async def _refused(event: list[Any], source: int, applied: Applied) -> None:
+    """An order event the store cannot take (older than anything it still counts, or a new order of a store that
+    is full): kept in dead-letters, never dropped quietly."""
     order_id, store_id, city, status, at_ms, promised_ms, *origin = event
     offset = origin[0] if origin else 0  # a batch of an older version does not say
-    keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
-    reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store {store_id!r} "
-              f"({city}) promised {iso_from_ms(promised_ms)} is older than the store still counts (it keeps an "
-              f"order {keep} after its deadline: late_window, order_retention)")
+    if applied is Applied.STORE_FULL:
+        reason = (f"{settings.topic_order_status}: {RefusalCode.STORE_FULL.value}: order {order_id!r} is new and store "
+                  f"{store_id!r} ({city}) already holds {RULES.max_orders} orders (setting max_orders_per_store)")
+    else:
+        keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
+        reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store "
+                  f"{store_id!r} ({city}) promised {iso_from_ms(promised_ms)} is older than the store still counts "
+                  f"(it keeps an order {keep} after its deadline: late_window, order_retention)")
     value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": status,
                           "occurred_at": iso_from_ms(at_ms), "promised_at": iso_from_ms(promised_ms)})
     await send_to_dead_letters(Origin(settings.topic_order_status, source, offset, order_id.encode(), value), reason)
@@ -263,22 +274,23 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         rt = _runtimes.get(message.partition) or _runtimes.setdefault(message.partition,
                                                                      _new_runtime(message.partition))
         try:
-            if message.topic == settings.topic_store_commands:
-                await _on_command(rt, message, event.value)
-            else:
-                header = header_of(message)
-                if header is None:
-                    raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
-                kind, *fields = header.split(":")
-                if kind == "b":  # a batch from ingest: its events applied, then the deadlines passed judged
-                    batch = unpack(event.value)
-                    await _on_batch(rt, message, batch, int(fields[0]), int(fields[1]))
-                    rt.held_events += len(batch)
-                elif kind == "h":
-                    rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
-                                          wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
+            async with own_faults(message, "the store agent"):
+                if message.topic == settings.topic_store_commands:
+                    await _on_command(rt, message, event.value)
                 else:
-                    raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
+                    header = header_of(message)
+                    if header is None:
+                        raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
+                    kind, *fields = header.split(":")
+                    if kind == "b":  # a batch from ingest: its events applied, then the deadlines passed judged
+                        batch = unpack(event.value)
+                        await _on_batch(rt, message, batch, int(fields[0]), int(fields[1]))
+                        rt.held_events += len(batch)
+                    elif kind == "h":
+                        rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
+                                              wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
+                    else:
+                        raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
         except DecodeError as exc:
             await send_to_dead_letters(message, exc.reason)
         await _advance_due(rt, message)

@@ -23,6 +23,7 @@ class RefusalCode(enum.StrEnum):
     DUPLICATE_EVENT_ID = "DUPLICATE_EVENT_ID"  # an event_id seen before, with other contents
     STALE_REASSIGNMENT = "STALE_REASSIGNMENT"  # names a store the order already moved away from, older than the move
     TOO_OLD = "TOO_OLD"  # older than what its window still counts (judged by the store and city agents)
+    STORE_FULL = "STORE_FULL"  # a new order or review of a store that holds max_orders / max_reviews_per_store
 
 
 @dataclass(frozen=True, slots=True)

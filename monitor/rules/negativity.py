@@ -100,12 +100,15 @@ def hold_store_review(state: NegativityState, review_id: str, negative: bool, cr
                       rule: NegativityRule) -> str:
     """A review reaching its store waits in ``pending`` until the partition's review clock passes it (every source
     has sent what comes before it): ``PENDING``, ``DUPLICATE`` (counted or waiting already), or ``TOO_OLD`` when it
-    is older than the window at the clock ``clock_ms``."""
+    is older than the window at the clock ``clock_ms``, ``STORE_FULL`` when the store already holds
+    ``rule.max_reviews``."""
     if review_id in state.seen or any(r[0] == review_id for r in state.pending):
         return "DUPLICATE"
     if is_too_old(created_ms, max(clock_ms, state.clock_ms), rule.window_ms):
         state.too_old += 1
         return "TOO_OLD"
+    if len(state.seen) + len(state.pending) >= rule.max_reviews:
+        return "STORE_FULL"
     state.pending.append([review_id, created_ms, int(negative)])
     return "PENDING"
 

@@ -83,6 +83,7 @@ class NegativityRule:
     resolve_margin: float = 0.005
     min_firing_ms: int = 6 * HOUR_MS
     window_ms: int = 30 * DAY_MS
+    max_reviews: int = 4_000  # per store: its state must fit one Kafka message
 
     def __post_init__(self) -> None:
         if self.method not in ("simple", "wilson"):
@@ -95,7 +96,7 @@ class NegativityRule:
             threshold=s.negativity_threshold, method=s.negativity_method, confidence=s.negativity_confidence,
             min_reviews=s.city_min_reviews if city else s.min_reviews, min_negative=s.min_negative,
             window_ms=_ms(s.negativity_window), resolve_margin=s.negativity_resolve_margin,
-            min_firing_ms=_ms(s.negativity_min_firing),
+            min_firing_ms=_ms(s.negativity_min_firing), max_reviews=s.max_reviews_per_store,
         )
 
 

@@ -59,6 +59,7 @@ class OrderRules:
     retention_ms: int = 3 * DAY_MS
     hide: HideRule = HideRule()
     auto_restore_after_ms: int = 0  # 0 = never
+    max_orders: int = 3_000  # per store: its state must fit one Kafka message
 
     @classmethod
     def from_settings(cls, s: Any) -> OrderRules:
@@ -70,7 +71,7 @@ class OrderRules:
             dispatch_lead_by_city_ms={c: ms(td) for c, td in s.dispatch_lead_by_city.items()},
             late_window_ms=ms(s.late_window), retention_ms=ms(s.order_retention),
             hide=HideRule(s.hide_min_late, s.hide_min_late_plus_at_risk),
-            auto_restore_after_ms=ms(s.auto_restore_after),
+            auto_restore_after_ms=ms(s.auto_restore_after), max_orders=s.max_orders_per_store,
         )
 
     def lead_ms(self, city: str) -> int:
@@ -84,6 +85,7 @@ class Applied(enum.Enum):
     APPLIED = "APPLIED"
     DELIVERED = "DELIVERED"  # applied, and the order's delivery is counted now (once per order)
     MOVED = "MOVED"  # the order moved to another store: this store forgets it and never counts it again
+    STORE_FULL = "STORE_FULL"  # a new order of a store holding max_orders: refused, dead-lettered by the agent
 
 
 def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int, promised_ms: int,
@@ -103,6 +105,8 @@ def apply_order_event(state: StoreState, order_id: str, status: str, at_ms: int,
         probe = apply_status(None, status, at_ms, promised_ms)
         if forget_at_ms(probe, rules.late_window_ms, rules.retention_ms) <= state.clock_ms:
             return Applied.TOO_OLD
+        if len(state.orders) + len(state.done) >= rules.max_orders:
+            return Applied.STORE_FULL
         before = None
     else:
         before = (facts.created_ms, facts.promised_ms)
