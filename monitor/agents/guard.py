@@ -43,8 +43,8 @@ def is_infrastructure(exc: BaseException) -> bool:
 @asynccontextmanager
 async def own_faults(origin: Any, what: str) -> AsyncIterator[None]:
     """Run the block; if it raises for a reason of the message's own, dead-letter ``origin`` (a message or a
-    ``deadletters.Origin``) with reason ``RULE_FAILED`` naming ``what`` failed, and go on. ``DecodeError`` and
-    infrastructure errors pass through."""
+    ``deadletters.Origin``, or a function that makes one: it runs only then, off the hot path) with reason
+    ``RULE_FAILED`` naming ``what`` failed, and go on. ``DecodeError`` and infrastructure errors pass through."""
     try:
         yield
     except DecodeError:
@@ -53,9 +53,12 @@ async def own_faults(origin: Any, what: str) -> AsyncIterator[None]:
         if is_infrastructure(exc):
             raise
         detail = f"{type(exc).__name__}: {str(exc)[:500]}"
+        if callable(origin):
+            origin = origin()
         log.error("rule_failed", what=what, error=detail, topic=origin.topic, partition=origin.partition,
                   offset=origin.offset, exc_info=True)
-        await send_to_dead_letters(origin, f"{origin.topic}: {RULE_FAILED}: {what} raised {detail}")
+        on = f" on {origin.key!r}" if getattr(origin, "key", None) is not None else ""
+        await send_to_dead_letters(origin, f"{origin.topic}: {RULE_FAILED}: {what}{on} raised {detail}")
 
 
 def packed_origin(topic: str, source: int, event: Any, offset_at: int) -> Origin:

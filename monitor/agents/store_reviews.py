@@ -112,8 +112,8 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
                 if kind == "b":
                     source, sources = int(fields[0]), int(fields[1])
                     for review in unpack(event.value):
-                        origin = packed_origin(settings.topic_reviews, source, review, 7)
-                        async with own_faults(origin, f"the review rules on review {origin.key!r}"):
+                        async with own_faults(lambda: packed_origin(settings.topic_reviews, source, review, 7),  # noqa: B023
+                                              "the review rules"):
                             clock.on_event(source, sources, review[6])
                             await _on_review(message, review, source, clock.now_ms, changed)
                 else:
@@ -156,8 +156,8 @@ async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, Negativit
     by_city: dict[str, list[list[Any]]] = {}
     gone = []
     for key in due.pop_due(clock_ms):
-        async with own_faults(Origin(message.topic, message.partition, message.offset, key, None),
-                              f"judging the reviews of store {key!r}"):
+        async with own_faults(lambda: Origin(message.topic, message.partition, message.offset, key, None),  # noqa: B023
+                              "judging the store's reviews"):
             state = changed.get(key) or store_reviews.get(key)
             if state is None:
                 continue

@@ -184,8 +184,8 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
     """Fire every store deadline the partition clock has passed (before later events are applied)."""
     now = rt.clock.now_ms
     for key in rt.pop_due(now):
-        async with own_faults(Origin(message.topic, message.partition, message.offset, key, None),
-                              f"judging the deadlines of store {key!r}"):
+        async with own_faults(lambda: Origin(message.topic, message.partition, message.offset, key, None),  # noqa: B023
+                              "judging the store's deadlines"):
             state = _load(rt, key)
             if state is not None:
                 emits = advance(state, now, RULES)
@@ -198,8 +198,8 @@ async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], 
     order (its delivery in a partner's backfill, say) is known before its deadline is judged."""
     touched: dict[bytes, StoreState] = {}
     for event in batch:
-        origin = packed_origin(settings.topic_order_status, source, event, 6)
-        async with own_faults(origin, f"the order rules on order {origin.key!r}"):
+        async with own_faults(lambda: packed_origin(settings.topic_order_status, source, event, 6),  # noqa: B023
+                              "the order rules"):
             await _on_order(rt, message, event, source, sources, touched)
     for key, state in touched.items():
         _save(rt, key, state, message.partition)

@@ -69,8 +69,8 @@ class TestRuleFaults:
 
         def check_source_letters(letters: list[dict], rb_orders: dict, rb_reviews: dict) -> None:
             """One RULE_FAILED dead letter per message of rule-breaker, pointing at it, with the event in it."""
-            for topic, sent, store_at, what in ((orders, rb_orders, 1, "the order rules on order"),
-                                                (reviews, rb_reviews, 2, "the review rules on review")):
+            for topic, sent, store_at, what in ((orders, rb_orders, 1, "the order rules on"),
+                                                (reviews, rb_reviews, 2, "the review rules on")):
                 failed = rule_failures(letters, topic)
                 assert places(failed) == Counter(set(sent)), (topic, places(failed), sorted(sent))
                 for d in failed:
@@ -108,8 +108,8 @@ class TestRuleFaults:
         assert len(deadlines) == len(judged) == 1, (deadlines, judged)
         key = base64.b64encode(f"{DB}\x1fMoscow".encode()).decode()
         assert (deadlines[0]["key"], judged[0]["key"]) == (key, key)
-        assert f"RULE_FAILED: judging the deadlines of store b'{DB}\\x1fMoscow' raised {FAULT}" in deadlines[0]["error"]
-        assert f"RULE_FAILED: judging the reviews of store b'{DB}\\x1fMoscow' raised {FAULT}" in judged[0]["error"]
+        assert f"RULE_FAILED: judging the store's deadlines on b'{DB}\\x1fMoscow' raised {FAULT}" in deadlines[0]["error"]
+        assert f"RULE_FAILED: judging the store's reviews on b'{DB}\\x1fMoscow' raised {FAULT}" in judged[0]["error"]
         assert [(h["store_id"], h["late"], h["at_risk"]) for h in hidden] == [("after-the-fault", 5, 3)]
         check_no_crash(worker)
 

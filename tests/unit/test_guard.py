@@ -122,6 +122,18 @@ async def _raise_in_block(exc: BaseException | None, origin: Any = ORIGIN, what:
 
 
 class TestOwnFaults:
+    def test_an_origin_function_runs_only_when_the_block_fails(self, sent: list) -> None:
+        """The agents pass a function for the origin, so a healthy event costs no origin (hot path)."""
+        calls: list[int] = []
+
+        def make() -> Origin:
+            calls.append(1)
+            return ORIGIN
+
+        assert asyncio.run(_raise_in_block(None, origin=make)) == "went on" and calls == [] and sent == []
+        assert asyncio.run(_raise_in_block(ValueError("x"), origin=make)) == "went on" and calls == [1]
+        assert sent[0][0] is ORIGIN and "the order rules on b'o-7' raised ValueError: x" in sent[0][1]
+
     def test_a_rule_error_is_dead_lettered_and_the_caller_goes_on(self, sent: list) -> None:
         assert asyncio.run(_raise_in_block(ValueError("rating 'x'"), what="the order rules on order b'o-7'")) \
             == "went on"
