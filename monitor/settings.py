@@ -362,7 +362,7 @@ def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def describe_settings() -> list[tuple[str, str, str]]:
-    """(environment name, default, doc) for every field: the README's settings table."""
+    """(environment name, default, doc) for every field: the settings table in docs/configuration.md."""
     rows = []
     for f in dataclasses.fields(Settings):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]

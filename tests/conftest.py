@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from monitor import localkafka
+from monitor.ops import localkafka
 
 
 @pytest.fixture(scope="session")

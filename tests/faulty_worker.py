@@ -1,9 +1,9 @@
 """``monitor`` with rules that raise for some stores: ``python tests/faulty_worker.py worker [options]``.
 
 Used by ``tests/integration/test_rule_faults.py`` to prove that a rule raising for one message (a bug, an input the
-rules never expected) is dead-lettered as RULE_FAILED and the worker goes on (``monitor/agents/guard.py``).
+rules never expected) is dead-lettered as RULE_FAILED and the worker goes on (``monitor/worker/agents/guard.py``).
 
-The rule functions are replaced where the agents imported them (``from monitor.rules... import ...`` binds the name
+The rule functions are replaced where the agents imported them (``from monitor.domain... import ...`` binds the name
 in the agent module, so that is the name the agent calls):
 
 - store ``rule-breaker``: every order event (``apply_order_event``), every review (``hold_store_review``) and its
@@ -13,7 +13,7 @@ in the agent module, so that is the name the agent calls):
   held reviews (``judge_store_until``) raises: the guards around the judgments, not around one input event.
 
 Every other store runs the real rules. The settings come from the ``MONITOR_*`` environment, read when
-``monitor.app`` is imported: this launcher sets nothing.
+``monitor.worker.app`` is imported: this launcher sets nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any
 # its root would), whatever package the virtualenv was installed from
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import monitor.agents.store_reviews as store_reviews_agent  # noqa: E402
-import monitor.agents.stores as stores_agent  # noqa: E402
+import monitor.worker.agents.store_reviews as store_reviews_agent  # noqa: E402
+import monitor.worker.agents.stores as stores_agent  # noqa: E402
 from monitor.cli import main  # noqa: E402
 
 FAULT = "injected fault"

@@ -13,12 +13,12 @@ import orjson
 from conftest import free_port
 from kafka import KafkaConsumer, TopicPartition
 
-from monitor.admin import ensure_topics
-from monitor.replay.generate import TrafficConfig, generate, write_jsonl
-from monitor.replay.lag import group_lag
-from monitor.replay.replay import replay_file
+from monitor.ops.admin import ensure_topics
 from monitor.settings import Settings
-from monitor.topicnames import internal_topic_names
+from monitor.toolkit.generate import TrafficConfig, generate, write_jsonl
+from monitor.toolkit.lag import group_lag
+from monitor.toolkit.replay import replay_file
+from monitor.worker.topicnames import internal_topic_names
 
 MSK = timezone(timedelta(hours=3))
 HEARTBEAT_SLACK = 200

@@ -30,10 +30,10 @@ from monitor.alerts.retry import send_with_retry
 from monitor.alerts.routing import route
 from monitor.alerts.silences import Silence, active_silence, after_resolve
 from monitor.alerts.templates import render
-from monitor.codec import dead_letter, encode
 from monitor.logs import get_logger, hide_secrets
 from monitor.secrets import redact
 from monitor.settings import Settings
+from monitor.wire.codec import dead_letter, encode
 
 __all__ = ["Dispatcher", "NotifyLog"]
 
@@ -350,9 +350,9 @@ def run_dispatcher(settings: Settings, *, broker_timeout_s: float = 60.0) -> int
     """Run the dispatcher until SIGTERM/SIGINT (exit 0); a bad configuration or no broker exits 1."""
     import signal
 
-    from monitor.admin import ensure_topics, wait_for_broker
     from monitor.alerts.control import load_dispatch_config
     from monitor.logs import configure
+    from monitor.ops.admin import ensure_topics, wait_for_broker
 
     configure(settings.log_format, settings.log_level)
     config = load_dispatch_config(settings)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.contracts import ALERT
+from monitor.wire.contracts import ALERT
 
 __all__ = ["AlertEvent", "LABEL_NAMES"]
 
@@ -32,7 +32,7 @@ class AlertEvent:
 
     @classmethod
     def from_dict(cls, d: Any) -> AlertEvent:
-        """Parse a decoded alert; raises ``monitor.contracts.ContractError`` (a ValueError) naming the field."""
+        """Parse a decoded alert; raises ``monitor.wire.contracts.ContractError`` (a ValueError) naming the field."""
         v = ALERT.validate(d)
         return cls(
             alert_id=v["alert_id"], kind=v["kind"], severity=v["severity"], status=v["status"],

@@ -1,6 +1,6 @@
 """The worker's mutating HTTP endpoints: restore a store, silences and acknowledgements (token required).
 
-They send exactly what the CLI sends (``monitor.commands``, ``monitor.alerts.control``), in a thread because
+They send exactly what the CLI sends (``monitor.ops.commands``, ``monitor.alerts.control``), in a thread because
 those use the blocking Kafka client; silences are read from memory (``monitor.web.silence_book``).
 """
 
@@ -19,14 +19,14 @@ from monitor.alerts.control import (
     parse_matchers,
 )
 from monitor.alerts.matchers import check_matchers
-from monitor.app import app, settings
-from monitor.commands import send_store_command
+from monitor.ops.commands import send_store_command
 from monitor.settings import parse_duration
-from monitor.tables.stores import store_table
 from monitor.web import live
 from monitor.web.requests import ApiError, json_body, require_token, required_text
 from monitor.web.silence_book import BOOK, SilenceBook
 from monitor.web.views import route_to_owner
+from monitor.worker.app import app, settings
+from monitor.worker.tables.stores import store_table
 
 __all__ = ["Restore", "Silences", "SilenceItem", "AlertAck"]
 

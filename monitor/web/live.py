@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from monitor.agents import ingest as worker_ingest
-from monitor.agents import stores as store_agent
-from monitor.agents.city_reviews import RULE as CITY_REVIEW_RULE
-from monitor.agents.store_reviews import RULE as STORE_REVIEW_RULE
-from monitor.counters import recent_decisions
-from monitor.rules.negativity import NegativityState
-from monitor.tables.reviews import city_reviews, store_reviews
-from monitor.tables.store_state import StoreState, store_key
+from monitor.domain.negativity import NegativityState
+from monitor.domain.store_state import StoreState, store_key
 from monitor.web import metrics
 from monitor.web.state_view import negativity_series, negativity_view, store_summary, store_view
+from monitor.worker import ingest_task as worker_ingest
+from monitor.worker.agents import stores as store_agent
+from monitor.worker.agents.city_reviews import RULE as CITY_REVIEW_RULE
+from monitor.worker.agents.store_reviews import RULE as STORE_REVIEW_RULE
+from monitor.worker.counters import recent_decisions
+from monitor.worker.tables.reviews import city_reviews, store_reviews
 
 __all__ = ["readiness", "consumer_lag", "input_rate", "now_for", "store_details", "local_summaries", "city_details",
            "local_cities", "metrics_text"]

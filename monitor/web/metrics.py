@@ -10,7 +10,7 @@ from typing import Any
 
 from faust.sensors import Sensor
 
-from monitor import counters
+from monitor.worker import counters
 
 __all__ = ["LatencySensor", "LATENCY", "render", "BUCKETS_S", "dir_bytes"]
 

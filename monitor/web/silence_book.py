@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from monitor.alerts.silences import Silence
-from monitor.app import app, settings
 from monitor.logs import get_logger
+from monitor.worker.app import app, settings
 
 __all__ = ["BOOK", "SilenceBook"]
 

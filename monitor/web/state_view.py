@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.rules.negativity import NegativityState
-from monitor.rules.orders import evaluate_store, status_at
-from monitor.rules.outputs import iso_from_ms
-from monitor.rules.reviews import NegativityRule, share, sum_window
-from monitor.rules.stores import OrderRules, counts_at
-from monitor.tables.store_state import StoreState
+from monitor.domain.negativity import NegativityState
+from monitor.domain.orders import evaluate_store, status_at
+from monitor.domain.outputs import iso_from_ms
+from monitor.domain.reviews import NegativityRule, share, sum_window
+from monitor.domain.store_state import StoreState
+from monitor.domain.stores import OrderRules, counts_at
 
 __all__ = ["store_view", "negativity_view", "negativity_series", "store_summary"]
 

@@ -12,15 +12,15 @@ from typing import Any
 
 from faust import web
 
-from monitor import counters
-from monitor.app import app, settings
-from monitor.tables.reviews import city_reviews
-from monitor.tables.stores import store_table
 from monitor.web import live
 from monitor.web.metrics import LatencySensor
 from monitor.web.openapi import openapi_spec
 from monitor.web.requests import ApiError
 from monitor.web.routing import FORWARDED_HEADER, forward, owner_url
+from monitor.worker import counters
+from monitor.worker.app import app, settings
+from monitor.worker.tables.reviews import city_reviews
+from monitor.worker.tables.stores import store_table
 
 __all__ = ["Health", "Metrics", "OpenApi", "Stores", "Store", "Cities", "City", "Dashboard", "DashboardData",
            "route_to_owner"]

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor import localkafka
+from monitor.ops import localkafka
 
 __all__ = ["bench_broker", "run_header", "worker_env", "write_result"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from monitor import localkafka  # noqa: E402
+from monitor.ops import localkafka  # noqa: E402
 
 
 def main() -> int:

@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchenv import bench_broker, run_header, worker_env, write_result  # noqa: E402
 
-from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
-from monitor.replay.lag import committed_offsets, end_offsets, group_lag, remaining  # noqa: E402
-from monitor.replay.progress import Progress  # noqa: E402
-from monitor.replay.resources import dir_size_mb, peak_rss_mb  # noqa: E402
-from monitor.topicnames import internal_topic_names  # noqa: E402
+from monitor.toolkit.generate import TrafficConfig, iter_records  # noqa: E402
+from monitor.toolkit.lag import committed_offsets, end_offsets, group_lag, remaining  # noqa: E402
+from monitor.toolkit.progress import Progress  # noqa: E402
+from monitor.toolkit.resources import dir_size_mb, peak_rss_mb  # noqa: E402
+from monitor.worker.topicnames import internal_topic_names  # noqa: E402
 
 
 def load(bootstrap: str, topics: dict[str, str], events: int, partitions: int) -> int:

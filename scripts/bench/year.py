@@ -31,14 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchenv import bench_broker, run_header, worker_env, write_result  # noqa: E402
 
-from monitor.replay.generate import TrafficConfig, iter_records  # noqa: E402
-from monitor.replay.growth import boundedness, checkpoints  # noqa: E402
-from monitor.replay.lag import committed_offsets, end_offsets, remaining  # noqa: E402
-from monitor.replay.progress import Progress  # noqa: E402
-from monitor.replay.replay import record_time_ms  # noqa: E402
-from monitor.replay.resources import dir_size_mb, peak_rss_mb, rss_mb  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
-from monitor.topicnames import internal_topic_names, orders_by_store_name, reviews_by_store_name  # noqa: E402
+from monitor.toolkit.generate import TrafficConfig, iter_records  # noqa: E402
+from monitor.toolkit.growth import boundedness, checkpoints  # noqa: E402
+from monitor.toolkit.lag import committed_offsets, end_offsets, remaining  # noqa: E402
+from monitor.toolkit.progress import Progress  # noqa: E402
+from monitor.toolkit.replay import record_time_ms  # noqa: E402
+from monitor.toolkit.resources import dir_size_mb, peak_rss_mb, rss_mb  # noqa: E402
+from monitor.worker.topicnames import internal_topic_names, orders_by_store_name, reviews_by_store_name  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 DAY_MS = 86_400_000
@@ -200,7 +200,7 @@ def run_worker(bootstrap: str, topics: dict[str, str], loaded: dict, workdir: Pa
 
 def longest_window_days() -> float:
     """The longest event-time retention of the worker's state with default settings (days)."""
-    import monitor.rules.stores as store_rules  # daily totals are kept 35 days
+    import monitor.domain.stores as store_rules  # daily totals are kept 35 days
 
     s = Settings.load(environ={})
     days_kept_ms = getattr(store_rules, "DAYS_KEPT_MS", 35 * DAY_MS)
@@ -248,7 +248,7 @@ def main() -> int:
         }
         write_result(result, args.out, bulky="samples")
         if args.chart:
-            from monitor.replay.chart import write_resource_chart
+            from monitor.toolkit.chart import write_resource_chart
 
             write_resource_chart(worker["samples"], args.chart,
                                  f"{loaded['total']:,} events, {args.days} days x {args.orders_per_day} orders")

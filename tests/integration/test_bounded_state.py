@@ -9,9 +9,9 @@ import orjson
 import pytest
 from reliability import MSK, preload, read_to_end, run_env, wait_until_done, write_traffic
 
-from monitor.replay.generate import write_jsonl
-from monitor.replay.jsonl import read_records
-from monitor.replay.replay import record_time_ms
+from monitor.toolkit.generate import write_jsonl
+from monitor.toolkit.jsonl import read_records
+from monitor.toolkit.replay import record_time_ms
 
 START = datetime(2026, 1, 1, tzinfo=MSK)
 CUT = START + timedelta(days=30)

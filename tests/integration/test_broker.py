@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kafkautil import consume_until, produce
 
-from monitor import localkafka
+from monitor.ops import localkafka
 
 
 class TestLocalBroker:

@@ -13,7 +13,7 @@ from kafka import KafkaProducer
 from kafkautil import produce
 from test_orders import T0, H, clock_mover, failing_store, outputs
 
-from monitor import localkafka
+from monitor.ops import localkafka
 
 
 def trickle(bootstrap: str, topic: str, events: list[tuple], gap_s: float) -> None:

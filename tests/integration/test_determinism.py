@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from reliability import comparable, dedupe, preload, replay, run_env, wait_until_done, write_traffic
 
-from monitor.admin import ensure_topics
+from monitor.ops.admin import ensure_topics
 from monitor.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from monitor.replay.lag import wait_for_zero_lag
-from monitor.topicnames import internal_topic_names
+from monitor.toolkit.lag import wait_for_zero_lag
+from monitor.worker.topicnames import internal_topic_names
 
 
 def run(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

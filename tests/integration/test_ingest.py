@@ -1,4 +1,4 @@
-"""Ingest (monitor/ingest.py) on the real broker: batches, each event once, on its store's partition, in order."""
+"""Ingest (monitor/worker/ingest.py) on the real broker: batches, each event once, on its store's partition, in order."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections import Counter
 
 from kafkautil import consume_until, produce
 
-from monitor.replay.lag import committed_offsets, end_offsets, wait_for_zero_lag
-from monitor.topicnames import ingest_group
+from monitor.toolkit.lag import committed_offsets, end_offsets, wait_for_zero_lag
 from monitor.web.routing import partition_for
+from monitor.worker.topicnames import ingest_group
 
 STATUSES = ("created", "accepted", "in_delivery")
 

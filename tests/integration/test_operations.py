@@ -13,7 +13,7 @@ import orjson
 from kafkautil import produce
 from test_orders import T0, H, clock_mover, failing_store, outputs, restore_cli, settle
 
-from monitor.statedir import MARKER
+from monitor.ops.statedir import MARKER
 
 
 def ids(messages: list[dict], field: str) -> Counter:

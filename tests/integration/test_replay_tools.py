@@ -8,7 +8,7 @@ import sys
 import orjson
 from kafkautil import consume_until, produce
 
-from monitor.replay.jsonl import read_records
+from monitor.toolkit.jsonl import read_records
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:

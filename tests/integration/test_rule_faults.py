@@ -1,5 +1,5 @@
 """A rule that raises for one message is that message's fault: it is dead-lettered as RULE_FAILED with where it came
-from, and the worker goes on (``monitor/agents/guard.py``). Without the guard (checked by making ``own_faults`` re-raise)
+from, and the worker goes on (``monitor/worker/agents/guard.py``). Without the guard (checked by making ``own_faults`` re-raise)
 faust 0.15 logs "Agent ... Crashed reason=RuntimeError('injected fault')" and restarts the agent in-process, which
 goes on with the next message: the failing batch, and the other stores' events ingest packed into it, are lost with
 no dead letter, and the events the store agent never acknowledged hold up its commits (shutdown waits on them).
@@ -20,7 +20,7 @@ from kafkautil import consume_until, produce
 from test_bad_input import REVIEW, T0
 from test_orders import clock_mover, failing_store
 
-from monitor.topicnames import orders_by_store_name, reviews_by_store_name
+from monitor.worker.topicnames import orders_by_store_name, reviews_by_store_name
 
 H, MIN = timedelta(hours=1), timedelta(minutes=1)
 RB, DB = "rule-breaker", "deadline-breaker"  # as in tests/faulty_worker.py

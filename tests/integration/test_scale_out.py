@@ -14,8 +14,8 @@ from kafkautil import produce
 from reliability import comparable, dedupe, run_env, wait_until_done
 from test_orders import MIN, T0, H, clock_mover, failing_store, outputs
 
-from monitor.replay.lag import wait_for_zero_lag
-from monitor.topicnames import orders_by_store_name
+from monitor.toolkit.lag import wait_for_zero_lag
+from monitor.worker.topicnames import orders_by_store_name
 
 # two stores on each of the 4 partitions (the key hashes murmur2 like Kafka's default partitioner)
 STORES = ["store-0", "store-1", "rozy", "flora", "lilia", "romashka", "tsvetochki", "buket"]
@@ -36,7 +36,7 @@ def send_phase(env: dict[str, str], phase: tuple[list[tuple], list[tuple]]) -> N
     """The phase's orders, and once every worker has forwarded them, the order that moves the clock.
 
     Sent at once, the clock order could pass a deadline at a store partition before an order event of a source
-    partition whose forwarder still reported it caught up arrived there (see the README, Known gaps)."""
+    partition whose forwarder still reported it caught up arrived there (see docs/known-gaps.md)."""
     boot, topic = env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], env["MONITOR_TOPIC_ORDER_STATUS"]
     orders, mover = phase
     produce(boot, topic, orders)

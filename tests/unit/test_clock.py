@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.clock import NEVER, PartitionClock
-from monitor.timers import PartitionRuntime
+from monitor.eventtime.clock import NEVER, PartitionClock
+from monitor.worker.runtime import PartitionRuntime
 
 S = 1000
 T = 1_771_059_600_000  # 2026-02-14T09:00:00Z in ms
@@ -105,7 +105,7 @@ class TestClockBound:
 
     def test_the_city_watermark_stops_at_the_bound(self) -> None:
         """A progress marker from the future moves a city's watermark only as far as the bound."""
-        from monitor.watermark import CityWatermark
+        from monitor.eventtime.watermark import CityWatermark
 
         w = CityWatermark(max_ahead_ms=300 * S, wall_now=lambda: self.WALL)
         assert w.advance(0, {"s": 0, "n": 1, "t": 4_070_908_800_000}) == self.WALL + 300 * S

@@ -12,9 +12,9 @@ import jsonschema
 import orjson
 import pytest
 
-from monitor import records
-from monitor.codec import DecodeError, dead_letter, decode_order_status, decode_review, encode
-from monitor.contracts import CONTRACTS, ContractError, parse_timestamp
+from monitor.wire import records
+from monitor.wire.codec import DecodeError, dead_letter, decode_order_status, decode_review, encode
+from monitor.wire.contracts import CONTRACTS, ContractError, parse_timestamp
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -176,7 +176,7 @@ class TestOutputsAreBounded:
 
     def test_a_negative_review_of_a_mebibyte_gives_an_alert_of_a_few_kilobytes(self) -> None:
         """The review's text is cut with an ellipsis in the alert."""
-        from monitor.rules.negativity import negative_review_alert
+        from monitor.domain.negativity import negative_review_alert
 
         emit = negative_review_alert(review_id="r", order_id="o", store_id="s", city="Moscow", rating=1,
                                      text="ужас " * 210_000, created_ms=1_771_059_600_000)

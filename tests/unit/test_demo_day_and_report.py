@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.demo_day import BROKEN_VALUE, build_day, demo_config, shift_to_ms_for, shift_truth
-from monitor.demo_report import ago, hide_lines, score_lines
-from monitor.replay.replay import record_time_ms
-from monitor.replay.score import score
+from monitor.toolkit.demo_day import BROKEN_VALUE, build_day, demo_config, shift_to_ms_for, shift_truth
+from monitor.toolkit.demo_report import ago, hide_lines, score_lines
+from monitor.toolkit.replay import record_time_ms
+from monitor.toolkit.score import score
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -35,7 +35,8 @@ from monitor.alerts.channels.telegram import MAX_TEXT
 from monitor.alerts.matchers import MAX_PATTERN_CHARS, check_matchers, matches
 from monitor.alerts.model import LABEL_NAMES, AlertEvent
 from monitor.alerts.templates import LANGUAGES, render
-from monitor.codec import (
+from monitor.settings import Settings
+from monitor.wire.codec import (
     DecodeError,
     dead_letter,
     decode_order_status,
@@ -45,9 +46,8 @@ from monitor.codec import (
     order_status_fields,
     review_fields,
 )
-from monitor.contracts import ALERT, DEAD_LETTER, MAX_ID_LENGTH
-from monitor.ingest import BATCH_BYTES_MAX, Ingest, unpack
-from monitor.settings import Settings
+from monitor.wire.contracts import ALERT, DEAD_LETTER, MAX_ID_LENGTH
+from monitor.worker.ingest import BATCH_BYTES_MAX, Ingest, unpack
 
 SETTINGS = Settings()
 MAX_VALUE_BYTES = SETTINGS.max_value_bytes

@@ -10,8 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from monitor.contracts import ORDER_STATUS, ORDER_STATUSES, REVIEW, parse_timestamp
-from monitor.replay.generate import (
+from monitor.toolkit.generate import (
     INCIDENT_KINDS,
     Incident,
     Traffic,
@@ -22,6 +21,7 @@ from monitor.replay.generate import (
     write_traffic,
     write_truth,
 )
+from monitor.wire.contracts import ORDER_STATUS, ORDER_STATUSES, REVIEW, parse_timestamp
 
 START = datetime.fromisoformat("2026-02-14T00:00:00+03:00")  # local midnight in Moscow, Valentine's Day
 SMALL = TrafficConfig(start=START, days=2, stores=100, orders_per_day=1500)

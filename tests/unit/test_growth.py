@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.replay.growth import boundedness, checkpoints, quarter_peaks
+from monitor.toolkit.growth import boundedness, checkpoints, quarter_peaks
 
 
 def sample(applied: int, state: float, rss: float) -> dict:

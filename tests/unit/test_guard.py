@@ -1,4 +1,4 @@
-"""The per-message guard of the agents (``monitor/agents/guard.py``): which errors stop the worker, which ones are
+"""The per-message guard of the agents (``monitor/worker/agents/guard.py``): which errors stop the worker, which ones are
 one message's own fault (dead-lettered as RULE_FAILED), and where a packed event came from whatever its shape."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 
-from monitor.agents import guard
-from monitor.agents.guard import RULE_FAILED, is_infrastructure, own_faults, packed_origin
-from monitor.codec import DecodeError
-from monitor.deadletters import Origin
+from monitor.wire.codec import DecodeError
+from monitor.worker.agents import guard
+from monitor.worker.agents.guard import RULE_FAILED, is_infrastructure, own_faults, packed_origin
+from monitor.worker.deadletters import Origin
 
 INFRASTRUCTURE = {
     "kafka-error": KafkaError(),

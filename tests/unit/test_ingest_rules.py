@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.clock import NEVER
-from monitor.ingest import pack, partitions_ahead, unpack
+from monitor.eventtime.clock import NEVER
+from monitor.worker.ingest import pack, partitions_ahead, unpack
 
 H = 3_600_000
 T = 1_771_059_600_000
@@ -36,7 +36,7 @@ class TestBatchSize:
     def test_batches_of_long_reviews_are_split_to_fit_the_broker(self) -> None:
         """500 reviews of 2,000 four-byte characters each (4 MB together) leave ingest in messages of at most
         512 KiB, in their order, none lost."""
-        from monitor.ingest import BATCH_BYTES_MAX, packed_within
+        from monitor.worker.ingest import BATCH_BYTES_MAX, packed_within
 
         events = [[f"r{i}", "o", "s", "Moscow", 1, "😡" * 2000, T, i] for i in range(500)]
         parts = packed_within(events, BATCH_BYTES_MAX)

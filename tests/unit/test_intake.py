@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.rules.intake import (
+from monitor.domain.intake import (
     OrderRegistry,
     RefusalCode,
     SeenOutcome,

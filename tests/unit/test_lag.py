@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.replay.lag import remaining
+from monitor.toolkit.lag import remaining
 
 
 class TestRemaining:

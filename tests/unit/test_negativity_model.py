@@ -3,8 +3,7 @@ watermark."""
 
 from __future__ import annotations
 
-from monitor.clock import NEVER
-from monitor.rules.negativity import (
+from monitor.domain.negativity import (
     NegativityState,
     add_review,
     city_due,
@@ -16,8 +15,9 @@ from monitor.rules.negativity import (
     next_change_ms,
     next_store_due_ms,
 )
-from monitor.rules.reviews import DAY_MS, NegativityRule, RepeatRule
-from monitor.watermark import CityWatermark
+from monitor.domain.reviews import DAY_MS, NegativityRule, RepeatRule
+from monitor.eventtime.clock import NEVER
+from monitor.eventtime.watermark import CityWatermark
 
 T = 1_771_027_200_000  # 2026-02-14T00:00:00Z
 RULE = NegativityRule()

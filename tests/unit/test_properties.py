@@ -8,12 +8,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.codec import DecodeError, check_key, decode_order_status, decode_review, decode_store_command
-from monitor.contracts import ORDER_STATUSES
-from monitor.rules.negativity import NegativityState, add_review, evaluate_negativity, negative_review_alert
-from monitor.rules.reviews import NegativityRule, RepeatRule, is_negative
-from monitor.rules.stores import OrderRules, advance, apply_order_event, next_due_ms, restore
-from monitor.tables.store_state import StoreState
+from monitor.domain.negativity import NegativityState, add_review, evaluate_negativity, negative_review_alert
+from monitor.domain.reviews import NegativityRule, RepeatRule, is_negative
+from monitor.domain.store_state import StoreState
+from monitor.domain.stores import OrderRules, advance, apply_order_event, next_due_ms, restore
+from monitor.wire.codec import (
+    DecodeError,
+    check_key,
+    decode_order_status,
+    decode_review,
+    decode_store_command,
+)
+from monitor.wire.contracts import ORDER_STATUSES
 
 DECODERS = (decode_order_status, decode_review, decode_store_command)
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from monitor.replay.loadtest import _background
-from monitor.replay.replay import start_for_now_ms
+from monitor.toolkit.loadtest import _background
+from monitor.toolkit.replay import start_for_now_ms
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.rules.lateness import (
+from monitor.domain.lateness import (
     HOUR_MS,
     CityLatenessRule,
     CityLatenessState,
@@ -15,8 +15,8 @@ from monitor.rules.lateness import (
     evaluation_times,
     judge_until,
 )
-from monitor.rules.orders import OrderFacts, courier_late
-from monitor.rules.outputs import dt_from_ms
+from monitor.domain.orders import OrderFacts, courier_late
+from monitor.domain.outputs import dt_from_ms
 
 RULE = CityLatenessRule()  # 3 h, fire at 20% with 10 late, resolve below 10%
 T0 = 1_771_056_000_000  # 2026-02-14T08:00Z, an hour start

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from monitor.rules.orders import (
+from monitor.domain.orders import (
     HideDecision,
     HideRule,
     apply_status,
@@ -18,7 +18,8 @@ from monitor.rules.orders import (
     is_store_late,
     status_at,
 )
-from monitor.rules.stores import (
+from monitor.domain.store_state import StoreState
+from monitor.domain.stores import (
     MOVED,
     Applied,
     OrderRules,
@@ -29,7 +30,6 @@ from monitor.rules.stores import (
     reconsider,
     restore,
 )
-from monitor.tables.store_state import StoreState
 
 MIN = 60_000
 H = 60 * MIN

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from monitor.rules.reviews import (
+from monitor.domain.reviews import (
     DAY_MS,
     Decision,
     NegativityRule,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.replay.score import score
+from monitor.toolkit.score import score
 
 TRUTH = [
     {"kind": "store_stops_accepting", "expect": "hide", "alert_kind": "store_hidden", "store_id": "s1",
@@ -46,7 +46,7 @@ class TestScore:
 class TestPercentile:
     def test_nearest_rank(self) -> None:
         """Nearest-rank percentiles of 1..100 are the values themselves; empty input gives 0."""
-        from monitor.replay.loadtest import percentile
+        from monitor.toolkit.loadtest import percentile
 
         values = [float(v) for v in range(100, 0, -1)]
         assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (50.0, 99.0, 100.0)

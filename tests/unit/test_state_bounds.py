@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.contracts import MAX_ID_LENGTH
-from monitor.rules.negativity import NegativityState, hold_store_review, judge_store_until
-from monitor.rules.reviews import NegativityRule
-from monitor.rules.stores import Applied, OrderRules, apply_order_event
+from monitor.domain.negativity import NegativityState, hold_store_review, judge_store_until
+from monitor.domain.reviews import NegativityRule
+from monitor.domain.store_state import StoreState
+from monitor.domain.stores import Applied, OrderRules, apply_order_event
 from monitor.settings import Settings
-from monitor.tables.store_state import StoreState
+from monitor.wire.contracts import MAX_ID_LENGTH
 
 BROKER_MAX_MESSAGE = 1_048_588  # Kafka's default message.max.bytes
 ENVELOPE = 16_384  # room for the record's key, headers and batch overhead

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from rocksdict import Rdict
 
-from monitor.settings import Settings
-from monitor.statedir import (
+from monitor.ops.statedir import (
     MARKER,
     StateDirError,
     check_state_dir,
@@ -17,6 +16,7 @@ from monitor.statedir import (
     state_dir,
     write_marker,
 )
+from monitor.settings import Settings
 
 
 @pytest.fixture

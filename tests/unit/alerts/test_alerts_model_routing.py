@@ -9,7 +9,7 @@ from monitor.alerts.config import DispatchConfig
 from monitor.alerts.matchers import matches
 from monitor.alerts.model import AlertEvent
 from monitor.alerts.routing import route
-from monitor.contracts import ContractError
+from monitor.wire.contracts import ContractError
 
 
 class TestAlertEvent:

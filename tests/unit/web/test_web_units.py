@@ -7,16 +7,16 @@ from types import SimpleNamespace
 import pytest
 from kafka.partitioner import murmur2
 
-from monitor.counters import reason_class
-from monitor.rules.negativity import NegativityState
-from monitor.rules.orders import HideRule, OrderFacts
-from monitor.rules.reviews import NegativityRule
-from monitor.rules.stores import OrderRules
-from monitor.tables.store_state import StoreState
+from monitor.domain.negativity import NegativityState
+from monitor.domain.orders import HideRule, OrderFacts
+from monitor.domain.reviews import NegativityRule
+from monitor.domain.store_state import StoreState
+from monitor.domain.stores import OrderRules
 from monitor.web import metrics
 from monitor.web.requests import ApiError, require_token, required_text
 from monitor.web.routing import partition_for
 from monitor.web.state_view import negativity_series, store_view
+from monitor.worker.counters import reason_class
 
 H = 3_600_000
 T0 = 1_771_059_600_000  # 2026-02-14T09:00:00Z

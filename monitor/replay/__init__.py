@@ -1,1 +1,0 @@
-"""Replay and load-test toolkit: generate, dump, replay, load-test and score."""

@@ -1,0 +1,1 @@
+"""The toolkit: generate, dump, replay, load-test, score and the demo."""

@@ -1,0 +1,1 @@
+"""What crosses Kafka: the topic contracts, the records, their codecs and the internal protocol."""

@@ -1,0 +1,329 @@
+"""Agent over the store partitions: order facts, deadlines by event time, hide / restore, per-order alerts.
+
+Consumes ``<app>-order-status-by-store`` (batches of order events and heartbeats, from ``monitor/worker/ingest.py``) and
+``store-commands``, co-partitioned by store. Decisions are the pure functions of ``monitor.domain.stores``; this
+module only loads, stores and sends.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from faust import streams as faust_streams
+
+from monitor.domain.intake import RefusalCode, format_span_ms
+from monitor.domain.lateness import HOUR_MS
+from monitor.domain.orders import courier_late
+from monitor.domain.outputs import iso_from_ms
+from monitor.domain.store_state import StoreState, store_key
+from monitor.domain.stores import (
+    Applied,
+    OrderRules,
+    advance,
+    apply_order_event,
+    next_due_ms,
+    reconsider,
+    restore,
+)
+from monitor.eventtime.clock import NEVER, PartitionClock, ceiling_ms
+from monitor.eventtime.watermark import progress_marker
+from monitor.logs import get_logger
+from monitor.wire.codec import DecodeError, decode_store_command
+from monitor.worker.agents.guard import own_faults, packed_origin
+from monitor.worker.app import app, settings
+from monitor.worker.counters import PROCESSED
+from monitor.worker.deadletters import Origin, send_to_dead_letters
+from monitor.worker.ingest import HEADER, header_of, unpack
+from monitor.worker.publish import publish
+from monitor.worker.runtime import PartitionRuntime
+from monitor.worker.tables.stores import store_table
+from monitor.worker.topics import deliveries_by_city, store_inputs
+
+__all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]
+
+log = get_logger("monitor.worker.agents.stores")
+RULES = OrderRules.from_settings(settings)
+_MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
+_LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
+         "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000), "max_ahead_ms": _MAX_AHEAD_MS}
+_FLUSH_S = settings.state_flush_interval.total_seconds()
+_FLUSH_MAX_EVENTS = 20_000  # bounds the input events held (not acknowledged) between flushes
+_runtimes: dict[int, PartitionRuntime] = {}
+_rebuild_needed = True
+_stream: Any = None  # the agent's stream with manual acknowledgement
+_releasing = False  # partitions are being given up: flush after every event until the next assignment
+_assigned_wall_ms = 0  # wall time of the last (re)assignment: the clocks ignore older heartbeats (stale)
+
+
+@app.on_partitions_assigned.connect
+async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+    global _rebuild_needed, _releasing
+    _rebuild_needed, _releasing = True, False
+
+
+def _new_runtime(partition: int) -> PartitionRuntime:
+    return PartitionRuntime(clock=PartitionClock(**_LIVE, assigned_wall_ms=_assigned_wall_ms), partition=partition)
+
+
+def _rebuild() -> None:
+    """After a (re)assignment: reload every local store state into the per-partition runtimes.
+
+    Changes not flushed yet are dropped with their events: those were not acknowledged, so the consumer, which
+    seeks to the committed offsets after a rebalance, delivers them again.
+    """
+    global _rebuild_needed, _assigned_wall_ms
+    _runtimes.clear()
+    _assigned_wall_ms = int(time.time() * 1000)
+    count, ahead, furthest = 0, 0, NEVER
+    ceiling = ceiling_ms(_MAX_AHEAD_MS)
+    for key, raw in store_table.items():
+        if raw is None:
+            continue
+        state = StoreState.from_bytes(raw)
+        rt = _runtimes.setdefault(state.partition, _new_runtime(state.partition))
+        rt.cache[key] = state
+        if rt.clock.restore(state.clock_ms) or state.clock_ms > ceiling:
+            ahead, furthest = ahead + 1, max(furthest, state.clock_ms)
+            state.clock_ms = min(state.clock_ms, ceiling)
+        rt.schedule(key, next_due_ms(state, RULES))
+        count += 1
+    _rebuild_needed = False
+    if ahead:  # state written before clocks were bounded: one producer's future event moved them
+        log.warning("clock_ahead_brought_back", stores=ahead, furthest=iso_from_ms(furthest),
+                    to=iso_from_ms(ceiling), setting="max_future_skew")
+    log.info("store_state_loaded", stores=count, partitions=sorted(_runtimes))
+
+
+def _load(rt: PartitionRuntime, key: bytes) -> StoreState | None:
+    state = rt.cache.get(key)
+    if state is None:
+        raw = store_table.get(key)
+        if raw is not None:
+            state = rt.cache[key] = StoreState.from_bytes(raw)
+    return state
+
+
+def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -> None:
+    """Keep the changed state in memory; ``_flush`` writes it (coalescing many events into one write)."""
+    state.partition = partition
+    rt.cache[key] = state
+    rt.dirty.add(key)
+    rt.schedule(key, next_due_ms(state, RULES))
+
+
+@contextmanager
+def _as_event(event: Any) -> Iterator[None]:
+    """Make ``event`` faust's current event, which tells table writes their partition (outside the agent)."""
+    token = faust_streams._current_event.set(weakref.ref(event))  # faust 0.15: private, read by table writes
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
+
+
+async def _flush(rt: PartitionRuntime) -> None:
+    """Write the partition's changed states to the table (RocksDB + changelog), then acknowledge their events.
+
+    Faust commits an offset only once every event up to it is acknowledged, and flushes the producer (changelog
+    included) before committing: a committed offset therefore never runs ahead of the state written. Everything
+    up to taking the held events is synchronous, so no event can slip in between the write and its ack.
+    """
+    for key in rt.dirty:
+        state = rt.cache.get(key)
+        if state is None or state.is_empty():
+            rt.cache.pop(key, None)
+            if key in store_table:
+                del store_table[key]
+        else:
+            store_table[key] = state.to_bytes()
+    rt.dirty.clear()
+    held, rt.held, rt.held_events = rt.held, [], 0
+    deliveries, rt.deliveries = rt.deliveries, {}
+    rt.flushed_at = time.monotonic()
+    for (city, hour_ms), (delivered, late) in sorted(deliveries.items()):
+        await deliveries_by_city.send(key=city.encode(), value=orjson.dumps({"h": hour_ms, "d": delivered,
+                                                                            "l": late}))
+    # then to every city partition: this store partition has sent every delivery up to its clock (a watermark)
+    if held and rt.clock.now_ms > NEVER:
+        progress = progress_marker(rt.partition, settings.partitions, rt.clock.now_ms)
+        for partition in range(settings.partitions):
+            await deliveries_by_city.send(key=None, value=progress, partition=partition)
+    for event in held:
+        await _stream.ack(event)
+
+
+async def _release() -> None:
+    """Before a rebalance or shutdown: write and acknowledge everything held, so faust can commit it."""
+    global _releasing
+    _releasing = True
+    for rt in list(_runtimes.values()):
+        if rt.held:
+            with _as_event(rt.held[-1]):
+                await _flush(rt)
+
+
+app.before_release.append(_release)
+
+
+@app.timer(interval=max(_FLUSH_S, 0.05))
+async def flush_idle() -> None:
+    """Flush partitions whose last flush is older than the interval (quiet partitions, rebalances, shutdown)."""
+    now = time.monotonic()
+    for rt in list(_runtimes.values()):
+        if rt.held and now - rt.flushed_at >= _FLUSH_S:
+            with _as_event(rt.held[-1]):
+                await _flush(rt)
+
+
+async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
+    """Fire every store deadline the partition clock has passed (before later events are applied)."""
+    now = rt.clock.now_ms
+    for key in rt.pop_due(now):
+        async with own_faults(lambda: Origin(message.topic, message.partition, message.offset, key, None),  # noqa: B023
+                              "judging the store's deadlines"):
+            state = _load(rt, key)
+            if state is not None:
+                emits = advance(state, now, RULES)
+                await publish(emits, message, log)
+                _save(rt, key, state, message.partition)
+
+
+async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], source: int, sources: int) -> None:
+    """Apply every order event of a batch, then judge the deadlines the clock passed: what a batch says about an
+    order (its delivery in a partner's backfill, say) is known before its deadline is judged."""
+    touched: dict[bytes, StoreState] = {}
+    for event in batch:
+        async with own_faults(lambda: packed_origin(settings.topic_order_status, source, event, 6),  # noqa: B023
+                              "the order rules"):
+            await _on_order(rt, message, event, source, sources, touched)
+    for key, state in touched.items():
+        _save(rt, key, state, message.partition)
+
+
+
+async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int,
+                    touched: dict[bytes, StoreState]) -> None:
+    """Apply one order event (``[order_id, store_id, city, status, occurred_ms, promised_ms, source offset]``)."""
+    order_id, store_id, city, status, at_ms, promised_ms = event[:6]
+    rt.clock.on_event(source, sources, at_ms)
+    key = store_key(store_id, city)
+    state = touched.get(key) or _load(rt, key) or StoreState(store_id, city, partition=message.partition)
+    state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
+    applied = apply_order_event(state, order_id, status, at_ms, promised_ms, RULES)
+    if applied is Applied.TOO_OLD or applied is Applied.STORE_FULL:
+        await _refused(event, source, applied)
+        return
+    touched[key] = state
+    if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
+        facts = state.orders[order_id]
+        row = rt.deliveries.setdefault((state.city, facts.delivered_ms - facts.delivered_ms % HOUR_MS), [0, 0])
+        row[0] += 1
+        row[1] += courier_late(facts, RULES.lead_ms(state.city))
+    await publish(reconsider(state, order_id, at_ms, RULES), message, log)
+
+
+async def _refused(event: list[Any], source: int, applied: Applied) -> None:
+    """An order event the store cannot take (older than anything it still counts, or a new order of a store that
+    is full): kept in dead-letters, never dropped quietly."""
+    order_id, store_id, city, status, at_ms, promised_ms, *origin = event
+    offset = origin[0] if origin else 0  # a batch of an older version does not say
+    if applied is Applied.STORE_FULL:
+        reason = (f"{settings.topic_order_status}: {RefusalCode.STORE_FULL.value}: order {order_id!r} is new and store "
+                  f"{store_id!r} ({city}) already holds {RULES.max_orders} orders (setting max_orders_per_store)")
+    else:
+        keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
+        reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store "
+                  f"{store_id!r} ({city}) promised {iso_from_ms(promised_ms)} is older than the store still counts "
+                  f"(it keeps an order {keep} after its deadline: late_window, order_retention)")
+    value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": status,
+                          "occurred_at": iso_from_ms(at_ms), "promised_at": iso_from_ms(promised_ms)})
+    await send_to_dead_letters(Origin(settings.topic_order_status, source, offset, order_id.encode(), value), reason)
+
+
+async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
+    cmd = decode_store_command(raw, max_bytes=settings.max_value_bytes)
+    key = store_key(cmd.store_id, cmd.city)
+    state = _load(rt, key)
+    if cmd.command != "restore":
+        log.info("command_ignored", command=cmd.command, store_id=cmd.store_id, city=cmd.city,
+                 reason="acknowledge is handled by the alert dispatcher")
+        return
+    if state is None:  # a typo in the id or city: tell whoever sent it, through dead-letters
+        raise DecodeError(f"store-commands: restore of unknown store {cmd.store_id!r} in {cmd.city!r}")
+    if not state.hidden:
+        log.info("restore_ignored", store_id=cmd.store_id, city=cmd.city, by=cmd.by, reason="NOT_HIDDEN")
+        return
+    emits = restore(state, by=cmd.by, note=cmd.note, at_ms=int(cmd.at.timestamp() * 1000), rules=RULES)
+    await publish(emits, message, log)
+    _save(rt, key, state, message.partition)
+
+
+@app.agent(store_inputs)
+async def stores(stream):  # type: ignore[no-untyped-def]
+    global _stream
+    _stream = stream.noack()
+    async for event in _stream.events():
+        message = event.message
+        if _rebuild_needed:
+            _rebuild()
+        rt = _runtimes.get(message.partition) or _runtimes.setdefault(message.partition,
+                                                                     _new_runtime(message.partition))
+        try:
+            async with own_faults(message, "the store agent"):
+                if message.topic == settings.topic_store_commands:
+                    await _on_command(rt, message, event.value)
+                else:
+                    header = header_of(message)
+                    if header is None:
+                        raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
+                    kind, *fields = header.split(":")
+                    if kind == "b":  # a batch from ingest: its events applied, then the deadlines passed judged
+                        batch = unpack(event.value)
+                        await _on_batch(rt, message, batch, int(fields[0]), int(fields[1]))
+                        rt.held_events += len(batch)
+                    elif kind == "h":
+                        rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
+                                              wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
+                    else:
+                        raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
+        except DecodeError as exc:
+            await send_to_dead_letters(message, exc.reason)
+        await _advance_due(rt, message)
+        rt.held.append(event)
+        rt.held_events += 1
+        PROCESSED[(message.topic, message.partition)] = message.offset
+        if _releasing or rt.held_events >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
+            await _flush(rt)
+
+
+# --- read-only access for the web layer (monitor/web): never called from the stream ---
+
+
+def snapshot(store_id: str, city: str) -> StoreState | None:
+    """The state of a store held by this worker (the cached one when loaded), or None. Do not modify it."""
+    key = store_key(store_id, city)
+    if not _rebuild_needed:
+        for rt in _runtimes.values():
+            state = rt.cache.get(key)
+            if state is not None:
+                return state
+    raw = store_table.get(key)
+    return StoreState.from_bytes(raw) if raw is not None else None
+
+
+def snapshots() -> list[StoreState]:
+    """Every store state held by this worker (the caches are complete once loaded). Do not modify them."""
+    if not _rebuild_needed:
+        return [state for rt in list(_runtimes.values()) for state in list(rt.cache.values())]
+    return [StoreState.from_bytes(raw) for raw in list(store_table.values()) if raw is not None]
+
+
+def partition_clock_ms(partition: int) -> int | None:
+    """The event-time clock of a store partition on this worker, if it runs here."""
+    rt = None if _rebuild_needed else _runtimes.get(partition)
+    return rt.clock.now_ms if rt is not None and rt.clock.now_ms > 0 else None
