@@ -17,15 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import orjson
-
 from monitor.eventtime.clock import NEVER, ceiling_ms, wall_clock_ms
 
-__all__ = ["CityWatermark", "progress_marker"]
-
-
-def progress_marker(store_partition: int, store_partitions: int, at_ms: int) -> bytes:
-    return orjson.dumps({"s": store_partition, "n": store_partitions, "t": at_ms})
+__all__ = ["CityWatermark"]
 
 
 class CityWatermark:
@@ -57,10 +51,12 @@ class CityWatermark:
         """The watermark the partition's cities were last judged up to (``NEVER`` before the first)."""
         return self._marks.get(partition, NEVER)
 
-    def due(self, partition: int, marker: dict[str, Any], table: Any) -> Iterator[tuple[bytes, Any, int]]:
-        """Take a progress marker; when the watermark moved, ``(key, state, watermark)`` for each city of the
-        partition with a state in ``table``, to judge up to the watermark and write back."""
-        mark = self.advance(partition, marker)
+    def due(self, partition: int, store_partition: int, store_partitions: int, at_ms: int,
+            table: Any) -> Iterator[tuple[bytes, Any, int]]:
+        """Take a progress marker (store partition ``store_partition`` of ``store_partitions`` has sent everything
+        up to ``at_ms``); when the watermark moved, ``(key, state, watermark)`` for each city of the partition with
+        a state in ``table``, to judge up to the watermark and write back."""
+        mark = self.advance(partition, store_partition, store_partitions, at_ms)
         if mark is None:
             return
         for key in self.cities(partition):
@@ -68,11 +64,11 @@ class CityWatermark:
             if state is not None:
                 yield key, state, mark
 
-    def advance(self, partition: int, marker: dict[str, Any]) -> int | None:
+    def advance(self, partition: int, store_partition: int, store_partitions: int, at_ms: int) -> int | None:
         """Take a progress marker; the new watermark when it moved forward, else None."""
         progress = self._progress.setdefault(partition, {})
-        progress[marker["s"]] = max(progress.get(marker["s"], NEVER), marker["t"])
-        mark = min(min((progress.get(s, NEVER) for s in range(marker["n"])), default=NEVER),
+        progress[store_partition] = max(progress.get(store_partition, NEVER), at_ms)
+        mark = min(min((progress.get(s, NEVER) for s in range(store_partitions)), default=NEVER),
                    ceiling_ms(self.max_ahead_ms, self.wall_now))
         if mark <= self.mark(partition):
             return None

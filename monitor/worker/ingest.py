@@ -38,10 +38,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
@@ -54,14 +53,13 @@ from monitor.logs import get_logger
 from monitor.settings import Settings
 from monitor.web.routing import partition_for
 from monitor.wire.codec import DecodeError, check_key, order_status_fields, review_fields
+from monitor.wire.protocol import BatchHead, Heartbeat, OrderEvent, ReviewEvent, packed_within
 from monitor.worker.deadletters import dead_letter_value, note_dead_letter
 from monitor.worker.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 
-__all__ = ["Ingest", "HEADER", "BATCH_MAX", "BATCH_BYTES_MAX", "pack", "packed_within", "unpack",
-           "header_of", "partitions_ahead"]
+__all__ = ["Ingest", "BATCH_MAX", "BATCH_BYTES_MAX", "partitions_ahead"]
 
 log = get_logger("monitor.worker.ingest")
-HEADER = "qm"
 BATCH_MAX = 500  # events per batch message
 BATCH_BYTES_MAX = 512 * 1024  # and bytes: well under the broker's 1 MB message limit, whatever the reviews say
 _POLL_MAX = 2000  # records per poll: bounds how long one poll holds the event loop (~80 ms on 2 cores)
@@ -71,32 +69,6 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
-
-
-def pack(events: list[list[Any]]) -> bytes:
-    return orjson.dumps(events)
-
-
-def packed_within(events: list[list[Any]], max_bytes: int) -> list[bytes]:
-    """``events`` packed into as few messages as keep each within ``max_bytes`` (halving a batch that is too
-    large; one event is always bounded: ids of 200 characters, review text cut to ``REVIEW_TEXT_MAX``)."""
-    raw = pack(events)
-    if len(raw) <= max_bytes or len(events) <= 1:
-        return [raw]
-    half = len(events) // 2
-    return packed_within(events[:half], max_bytes) + packed_within(events[half:], max_bytes)
-
-
-def unpack(raw: bytes) -> list[list[Any]]:
-    return orjson.loads(raw)
-
-
-def header_of(message: Any) -> str | None:
-    """The ``qm`` header of a message ingest sent (None when it has none)."""
-    for name, value in message.headers or ():
-        if name == HEADER:
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return None
 
 
 def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms: int) -> set[Any]:
@@ -237,7 +209,7 @@ class Ingest(Service):
     async def _forward_orders(self, tp: TopicPartition, records: list[Any]) -> None:
         """Validate ``records`` of one order-status partition and send the valid ones on, batched per store
         partition, in their source order (the store partitions' clocks follow each source separately)."""
-        batches: dict[int, list[list[Any]]] = {}
+        batches: dict[int, list[OrderEvent]] = {}
         max_ms = self._read_ms.get(tp, NEVER)
         wall_ms = int(time.time() * 1000)
         registry = self._orders.get(tp) or self._orders.setdefault(tp, OrderRegistry(self._keep_ms))
@@ -255,13 +227,13 @@ class Ingest(Service):
             if seen.outcome is SeenOutcome.MOVED and seen.previous is not None:  # the first store stops counting it
                 old_store, old_city = seen.previous
                 batches.setdefault(partition_for(old_store.encode(), self.targets), []).append(
-                    [oid, old_store, old_city, MOVED, at_ms, promised_ms, record.offset])
+                    OrderEvent(oid, old_store, old_city, MOVED, at_ms, promised_ms, record.offset))
                 log.info("order_moved", order_id=oid, from_store=old_store, from_city=old_city, to_store=store,
                          to_city=city, partition=tp.partition, offset=record.offset)
             max_ms = max(max_ms, at_ms)
             batches.setdefault(partition_for(store.encode(), self.targets), []).append(
-                [oid, store, city, status, at_ms, promised_ms, record.offset])
-        await self._send(self.target, batches, f"b:{tp.partition}:{self._sources(self.topic)}")
+                OrderEvent(oid, store, city, status, at_ms, promised_ms, record.offset))
+        await self._send(self.target, batches, BatchHead(tp.partition, self._sources(self.topic)))
         self._read(tp, records, max_ms)
         if max_ms != NEVER:
             registry.expire(max_ms)
@@ -277,7 +249,7 @@ class Ingest(Service):
     async def _forward_reviews(self, tp: TopicPartition, records: list[Any]) -> None:
         """Validate ``records`` of one reviews partition and send the valid ones on, batched per store partition,
         in their source order (the store partitions' review clocks follow each source separately)."""
-        batches: dict[int, list[list[Any]]] = {}
+        batches: dict[int, list[ReviewEvent]] = {}
         max_ms = self._read_ms.get(tp, NEVER)
         wall_ms = int(time.time() * 1000)
         for record in records:
@@ -286,9 +258,9 @@ class Ingest(Service):
                 created_ms = _ms(d["created_at"])
                 max_ms = max(max_ms, created_ms)
                 batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                    [d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"], _excerpt(d["text"]), created_ms,
-                     record.offset])
-        await self._send(self.review_target, batches, f"b:{tp.partition}:{self._sources(self.review_topic)}")
+                    ReviewEvent(d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"],
+                                _excerpt(d["text"]), created_ms, record.offset))
+        await self._send(self.review_target, batches, BatchHead(tp.partition, self._sources(self.review_topic)))
         self._read(tp, records, max_ms)
 
     def _read(self, tp: TopicPartition, records: list[Any], max_ms: int) -> None:
@@ -338,9 +310,10 @@ class Ingest(Service):
         self._pending.append(await self.producer.send(self.settings.topic_dead_letters, key=key, value=value))
         note_dead_letter(record, reason)
 
-    async def _send(self, topic: str, batches: dict[int, list[list[Any]]], header: str) -> None:
+    async def _send(self, topic: str, batches: Mapping[int, Sequence[OrderEvent | ReviewEvent]],
+                    head: BatchHead) -> None:
         assert self.producer is not None
-        headers = [(HEADER, header.encode())]
+        headers = head.headers()
         for partition, events in batches.items():
             for i in range(0, len(events), BATCH_MAX):
                 for value in packed_within(events[i:i + BATCH_MAX], BATCH_BYTES_MAX):
@@ -377,8 +350,7 @@ class Ingest(Service):
                 log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic,
                          partition=tp.partition, highwater=self.consumer.highwater(tp), next=self._next.get(tp))
             max_ms = self._read_ms.get(tp, NEVER)
-            beat = f"h:{tp.partition}:{self._sources(tp.topic)}:{int(caught_up)}:{wall_ms}:{max_ms}"
-            header = [(HEADER, beat.encode())]
+            header = Heartbeat(tp.partition, self._sources(tp.topic), caught_up, wall_ms, max_ms).headers()
             for partition in range(self.targets):
                 self._pending.append(await self.producer.send(target, value=b"", partition=partition,
                                                               headers=header))

@@ -108,5 +108,5 @@ class TestClockBound:
         from monitor.eventtime.watermark import CityWatermark
 
         w = CityWatermark(max_ahead_ms=300 * S, wall_now=lambda: self.WALL)
-        assert w.advance(0, {"s": 0, "n": 1, "t": 4_070_908_800_000}) == self.WALL + 300 * S
-        assert w.advance(0, {"s": 0, "n": 1, "t": 4_070_908_900_000}) is None  # no further
+        assert w.advance(0, 0, 1, 4_070_908_800_000) == self.WALL + 300 * S
+        assert w.advance(0, 0, 1, 4_070_908_900_000) is None  # no further

@@ -47,7 +47,7 @@ from monitor.wire.codec import (
     review_fields,
 )
 from monitor.wire.contracts import ALERT, DEAD_LETTER, MAX_ID_LENGTH
-from monitor.worker.ingest import BATCH_BYTES_MAX, Ingest, unpack
+from monitor.worker.ingest import BATCH_BYTES_MAX, Ingest
 
 SETTINGS = Settings()
 MAX_VALUE_BYTES = SETTINGS.max_value_bytes
@@ -227,7 +227,7 @@ class TestInputDecoding:
                 dead.append(letter["offset"])
             else:
                 assert len(value) <= BATCH_BYTES_MAX
-                sent_on.update(event[-1] for event in unpack(value))
+                sent_on.update(event[-1] for event in orjson.loads(value))
         assert len(dead) == len(set(dead)) and not set(dead) & sent_on
         assert set(dead) | sent_on == {r.offset for r in records}
 

@@ -184,12 +184,15 @@ class TestOwnFaults:
         assert asyncio.run(loop()) == [0, 3]
         assert len(sent) == 1 and "item 2" in sent[0][1]
 
-    @pytest.mark.parametrize("exc", [DecodeError("order-status: not valid JSON"), OSError(5, "I/O error"),
-                                     KafkaConnectionError("gone"), NodeNotReadyError(),
+    def test_a_decode_error_is_dead_lettered_with_its_own_reason(self, sent: list) -> None:
+        """A message that does not read as its kind: its reason as it is, not RULE_FAILED."""
+        assert asyncio.run(_raise_in_block(DecodeError("order-status: not valid JSON"))) == "went on"
+        assert sent == [(ORIGIN, "order-status: not valid JSON")]
+
+    @pytest.mark.parametrize("exc", [OSError(5, "I/O error"), KafkaConnectionError("gone"), NodeNotReadyError(),
                                      Exception("IO error: No space left on device")],
-                             ids=["decode", "os-error", "kafka-connection", "node-not-ready", "rocksdb-io"])
-    def test_decode_and_infrastructure_errors_pass_through_unrecorded(self, sent: list,
-                                                                     exc: BaseException) -> None:
+                             ids=["os-error", "kafka-connection", "node-not-ready", "rocksdb-io"])
+    def test_infrastructure_errors_pass_through_unrecorded(self, sent: list, exc: BaseException) -> None:
         with pytest.raises(type(exc)) as raised:
             asyncio.run(_raise_in_block(exc))
         assert raised.value is exc

@@ -151,10 +151,10 @@ class TestWatermark:
         w = CityWatermark()
         w.rebuild([(0, b"Kazan"), (0, b"Moscow"), (1, b"Sochi")])
         assert w.cities(0) == [b"Kazan", b"Moscow"] and w.mark(0) == NEVER
-        assert w.advance(0, {"s": 0, "n": 2, "t": T + 60 * DAY_MS}) is None  # store partition 1 not heard
-        assert w.advance(0, {"s": 1, "n": 2, "t": T}) == T
-        assert w.advance(0, {"s": 1, "n": 2, "t": T - 5}) is None  # never back
-        assert w.advance(0, {"s": 1, "n": 2, "t": T + 70 * DAY_MS}) == T + 60 * DAY_MS
+        assert w.advance(0, 0, 2, T + 60 * DAY_MS) is None  # store partition 1 not heard
+        assert w.advance(0, 1, 2, T) == T
+        assert w.advance(0, 1, 2, T - 5) is None  # never back
+        assert w.advance(0, 1, 2, T + 70 * DAY_MS) == T + 60 * DAY_MS
         assert w.mark(1) == NEVER  # each city partition has its own
         w.rebuild([])
         assert w.mark(0) == NEVER and w.cities(0) == []
@@ -163,10 +163,10 @@ class TestWatermark:
         w = CityWatermark()
         w.rebuild([(0, b"Kazan"), (0, b"Moscow"), (0, b"Sochi")])
         table = {b"Kazan": "kazan-state", b"Moscow": "moscow-state"}  # Sochi has no state (yet)
-        assert list(w.due(0, {"s": 0, "n": 2, "t": T}, table)) == []  # store partition 1 not heard
-        assert list(w.due(0, {"s": 1, "n": 2, "t": T}, table)) == [(b"Kazan", "kazan-state", T),
+        assert list(w.due(0, 0, 2, T, table)) == []  # store partition 1 not heard
+        assert list(w.due(0, 1, 2, T, table)) == [(b"Kazan", "kazan-state", T),
                                                                     (b"Moscow", "moscow-state", T)]
-        assert list(w.due(0, {"s": 1, "n": 2, "t": T + 1}, table)) == []  # store partition 0 still at T
+        assert list(w.due(0, 1, 2, T + 1, table)) == []  # store partition 0 still at T
 
 
 class TestStoreChangePoints:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from monitor.domain.lateness import CityLatenessRule, CityLatenessState, add_deliveries, judge_until
 from monitor.eventtime.watermark import CityWatermark
 from monitor.logs import get_logger
+from monitor.wire.protocol import CityDeliveries, ProgressMarker
 from monitor.worker.agents.bounds import bound_clock
 from monitor.worker.agents.guard import own_faults
 from monitor.worker.app import app, settings
@@ -47,21 +46,23 @@ async def city_lateness_agent(stream):  # type: ignore[no-untyped-def]
         message = event.message
         async with own_faults(message, "the city lateness agent"):
             partition = message.partition
-            body = orjson.loads(event.value)
             if event.key is not None:  # counts of one city and hour
+                counts = CityDeliveries.decode(message.topic, event.value)
                 state = city_lateness.get(event.key) or CityLatenessState(event.key.decode(), partition=partition)
                 bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
-                if not add_deliveries(state, body["h"], body["d"], body["l"], RULE):
-                    log.info("deliveries_too_old", city=state.city, hour=body["h"], partition=partition,
+                if not add_deliveries(state, counts.hour_ms, counts.delivered, counts.late, RULE):
+                    log.info("deliveries_too_old", city=state.city, hour=counts.hour_ms, partition=partition,
                              offset=message.offset)
                     await send_to_dead_letters(Origin(message.topic, partition, message.offset, event.key, event.value),
                                                f"{message.topic}: TOO_OLD: deliveries of {state.city} in the hour "
-                                               f"from {body['h']} ms are older than the city_lateness window")
+                                               f"from {counts.hour_ms} ms are older than the city_lateness window")
                 state.partition = partition
                 city_lateness.put(event.key, state)
                 _watermark.hold(partition, event.key)
                 continue
-            for key, state, mark in _watermark.due(partition, body, city_lateness):  # a progress marker
+            marker = ProgressMarker.decode(message.topic, event.value)
+            for key, state, mark in _watermark.due(partition, marker.store_partition, marker.store_partitions,
+                                                   marker.at_ms, city_lateness):
                 bound_clock(state, _MAX_AHEAD_MS, log, "city_lateness")
                 await publish(judge_until(state, mark, RULE), message, log)
                 city_lateness.put(key, state)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from monitor.domain.negativity import NegativityState, city_due, hold_city_review, judge_city_until
 from monitor.domain.reviews import NegativityRule
 from monitor.eventtime.watermark import CityWatermark
 from monitor.logs import get_logger
+from monitor.wire.protocol import CityReview, ProgressMarker
 from monitor.worker.agents.bounds import bound_clock
 from monitor.worker.agents.guard import own_faults
 from monitor.worker.app import app, settings
@@ -47,28 +46,32 @@ async def city_reviews_agent(stream):  # type: ignore[no-untyped-def]
         message = event.message
         async with own_faults(message, "the city reviews agent"):
             partition = message.partition
-            body = orjson.loads(event.value)
             if event.key is not None:  # one city's reviews of a store batch
                 state = city_reviews.get(event.key) or NegativityState(event.key.decode())
                 bound_clock(state, _MAX_AHEAD_MS, log, "city_reviews")
                 mark = _watermark.mark(partition)
-                for review_id, created_ms, negative in body:
-                    outcome = hold_city_review(state, review_id, bool(negative), created_ms, mark, RULE)
+                for review in CityReview.decode_all(message.topic, event.value):
+                    outcome = hold_city_review(state, review.review_id, review.negative, review.created_ms, mark,
+                                               RULE)
                     if outcome != "PENDING":
-                        log.info("review_ignored", reason=outcome, review_id=review_id, city=state.city,
+                        log.info("review_ignored", reason=outcome, review_id=review.review_id, city=state.city,
                                  partition=partition, offset=message.offset)
                     if outcome == "TOO_OLD":  # counted by its store, too old for its city: kept, not dropped quietly
                         await send_to_dead_letters(Origin(message.topic, partition, message.offset, event.key,
-                                                          orjson.dumps([review_id, created_ms, negative])),
-                                                   f"{message.topic}: TOO_OLD: review {review_id!r} of {state.city} "
-                                                   f"is older than the city's negativity window at its watermark")
+                                                          CityReview.encode_all([[review.review_id, review.created_ms,
+                                                                                  review.negative]])),
+                                                   f"{message.topic}: TOO_OLD: review {review.review_id!r} of "
+                                                   f"{state.city} is older than the city's negativity window at its "
+                                                   "watermark")
                 if city_due(state, mark, RULE):  # reviews the watermark already passed (read late, live): at once
                     await publish(judge_city_until(state, mark, RULE), message, log)
                 state.partition = partition
                 city_reviews.put(event.key, state)
                 _watermark.hold(partition, event.key)
                 continue
-            for key, state, mark in _watermark.due(partition, body, city_reviews):  # a progress marker
+            marker = ProgressMarker.decode(message.topic, event.value)
+            for key, state, mark in _watermark.due(partition, marker.store_partition, marker.store_partitions,
+                                                   marker.at_ms, city_reviews):
                 bound_clock(state, _MAX_AHEAD_MS, log, "city_reviews")
                 if city_due(state, mark, RULE):
                     await publish(judge_city_until(state, mark, RULE), message, log)

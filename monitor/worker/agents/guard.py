@@ -19,7 +19,7 @@ from monitor.logs import get_logger
 from monitor.wire.codec import DecodeError
 from monitor.worker.deadletters import Origin, send_to_dead_letters
 
-__all__ = ["is_infrastructure", "own_faults", "packed_origin", "RULE_FAILED"]
+__all__ = ["is_infrastructure", "own_faults", "contain", "packed_origin", "RULE_FAILED"]
 
 log = get_logger("monitor.worker.agents.guard")
 RULE_FAILED = "RULE_FAILED"
@@ -44,21 +44,30 @@ def is_infrastructure(exc: BaseException) -> bool:
 async def own_faults(origin: Any, what: str) -> AsyncIterator[None]:
     """Run the block; if it raises for a reason of the message's own, dead-letter ``origin`` (a message or a
     ``deadletters.Origin``, or a function that makes one: it runs only then, off the hot path) with reason
-    ``RULE_FAILED`` naming ``what`` failed, and go on. ``DecodeError`` and infrastructure errors pass through."""
+    ``RULE_FAILED`` naming ``what`` failed, and go on; a ``DecodeError`` dead-letters it with its own reason.
+    Infrastructure errors pass through."""
     try:
         yield
-    except DecodeError:
-        raise
     except Exception as exc:
-        if is_infrastructure(exc):
-            raise
-        detail = f"{type(exc).__name__}: {str(exc)[:500]}"
-        if callable(origin):
-            origin = origin()
-        log.error("rule_failed", what=what, error=detail, topic=origin.topic, partition=origin.partition,
-                  offset=origin.offset, exc_info=True)
-        on = f" on {origin.key!r}" if getattr(origin, "key", None) is not None else ""
-        await send_to_dead_letters(origin, f"{origin.topic}: {RULE_FAILED}: {what}{on} raised {detail}")
+        await contain(exc, origin, what)
+
+
+async def contain(exc: Exception, origin: Any, what: str) -> None:
+    """What ``own_faults`` does with an exception, for loops that use ``try``/``except`` themselves (an ``async
+    with`` per event costs more than the rule it guards): re-raise it if it is infrastructure, else dead-letter
+    ``origin`` and return."""
+    if isinstance(exc, DecodeError):  # the message does not read as its kind: dead-lettered with that reason
+        await send_to_dead_letters(origin() if callable(origin) else origin, exc.reason)
+        return
+    if is_infrastructure(exc):
+        raise exc
+    detail = f"{type(exc).__name__}: {str(exc)[:500]}"
+    if callable(origin):
+        origin = origin()
+    log.error("rule_failed", what=what, error=detail, topic=origin.topic, partition=origin.partition,
+              offset=origin.offset, exc_info=True)
+    on = f" on {origin.key!r}" if getattr(origin, "key", None) is not None else ""
+    await send_to_dead_letters(origin, f"{origin.topic}: {RULE_FAILED}: {what}{on} raised {detail}")
 
 
 def packed_origin(topic: str, source: int, event: Any, offset_at: int) -> Origin:

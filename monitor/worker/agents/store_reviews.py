@@ -31,15 +31,13 @@ from monitor.domain.reviews import NegativityRule, RepeatRule, is_negative
 from monitor.domain.store_state import store_key
 from monitor.eventtime.clock import NEVER, PartitionClock
 from monitor.eventtime.deadlines import DueHeap
-from monitor.eventtime.watermark import progress_marker
 from monitor.logs import get_logger
-from monitor.wire.codec import DecodeError
+from monitor.wire.protocol import BatchHead, CityReview, ProgressMarker, ReviewEvent, read_header, unpack
 from monitor.worker.agents.bounds import bound_clock
-from monitor.worker.agents.guard import own_faults, packed_origin
+from monitor.worker.agents.guard import contain, own_faults, packed_origin
 from monitor.worker.app import app, settings
 from monitor.worker.counters import PROCESSED
 from monitor.worker.deadletters import Origin, send_to_dead_letters
-from monitor.worker.ingest import HEADER, header_of, unpack
 from monitor.worker.publish import publish
 from monitor.worker.tables.reviews import store_reviews
 from monitor.worker.topics import reviews_by_city, reviews_by_store
@@ -106,21 +104,20 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
         message = event.message
         clock = _clock(message.partition)
         changed: dict[bytes, NegativityState] = {}
-        try:
-            async with own_faults(message, "the store reviews agent"):
-                kind, fields = _header(message)
-                if kind == "b":
-                    source, sources = int(fields[0]), int(fields[1])
-                    for review in unpack(event.value):
-                        async with own_faults(lambda: packed_origin(settings.topic_reviews, source, review, 7),  # noqa: B023
-                                              "the review rules"):
-                            clock.on_event(source, sources, review[6])
-                            await _on_review(message, review, source, clock.now_ms, changed)
-                else:
-                    clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
-                                       wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
-        except DecodeError as exc:
-            await send_to_dead_letters(message, exc.reason)
+        async with own_faults(message, "the store reviews agent"):
+            head = read_header(message)
+            if isinstance(head, BatchHead):
+                for fields in unpack(message, event.value):
+                    try:
+                        review = ReviewEvent.unpacked(fields)
+                        clock.on_event(head.source, head.sources, review.created_ms)
+                        await _on_review(message, review, head.source, clock.now_ms, changed)
+                    except Exception as exc:  # noqa: BLE001 - contain() re-raises broker and disk trouble
+                        await contain(exc, lambda: packed_origin(settings.topic_reviews, head.source, fields, 7),  # noqa: B023
+                                      "the review rules")
+            else:
+                clock.on_heartbeat(head.source, head.sources, caught_up=head.caught_up, wall_ms=head.wall_ms,
+                                   max_event_ms=head.max_event_ms)
         by_city, gone = await _judge_due(message, clock.now_ms, changed)
         for key, state in changed.items():
             state.partition = message.partition
@@ -128,24 +125,13 @@ async def store_reviews_agent(stream):  # type: ignore[no-untyped-def]
         for key in gone:
             store_reviews.delete(key)
         for city, reviews in by_city.items():
-            await reviews_by_city.send(key=city.encode(), value=orjson.dumps(reviews))
+            await reviews_by_city.send(key=city.encode(), value=CityReview.encode_all(reviews))
         if clock.now_ms > _marked_ms.get(message.partition, NEVER):  # the review clock moved: tell every city
             _marked_ms[message.partition] = clock.now_ms
-            marker = progress_marker(message.partition, settings.partitions, clock.now_ms)
+            marker = ProgressMarker(message.partition, settings.partitions, clock.now_ms).encode()
             for partition in range(settings.partitions):
                 await reviews_by_city.send(key=None, value=marker, partition=partition)
         PROCESSED[(message.topic, message.partition)] = message.offset
-
-
-def _header(message: Any) -> tuple[str, list[str]]:
-    """``("b", [source, sources])`` or ``("h", [source, sources, caught up, wall ms, max ms])``."""
-    header = header_of(message)
-    if header is None:
-        raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
-    kind, *fields = header.split(":")
-    if (kind, len(fields)) not in (("b", 2), ("h", 5)):
-        raise DecodeError(f"{message.topic}: unknown message kind {header[:40]!r}")
-    return kind, fields
 
 
 async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, NegativityState]
@@ -176,11 +162,11 @@ async def _judge_due(message: Any, clock_ms: int, changed: dict[bytes, Negativit
 
 
 
-async def _on_review(message: Any, review: list[Any], source: int, clock_ms: int,
+async def _on_review(message: Any, review: ReviewEvent, source: int, clock_ms: int,
                      changed: dict[bytes, NegativityState]) -> None:
-    """Take one review (``[review_id, order_id, store_id, city, rating, text, created_ms, offset]``): report it at
-    once when negative, and hold it until the review clock passes it."""
-    review_id, order_id, store_id, city, rating, text, created_ms, offset = review
+    """Take one review: report it at once when negative, and hold it until the review clock passes it."""
+    review_id, order_id, store_id, city = review.review_id, review.order_id, review.store_id, review.city
+    rating, text, created_ms, offset = review.rating, review.text, review.created_ms, review.offset
     key = store_key(store_id, city)
     state = changed.get(key) or store_reviews.get(key) or NegativityState(city, store_id)
     bound_clock(state, _MAX_AHEAD_MS, log, "store_reviews")

@@ -31,14 +31,13 @@ from monitor.domain.stores import (
     restore,
 )
 from monitor.eventtime.clock import NEVER, PartitionClock, ceiling_ms
-from monitor.eventtime.watermark import progress_marker
 from monitor.logs import get_logger
 from monitor.wire.codec import DecodeError, decode_store_command
-from monitor.worker.agents.guard import own_faults, packed_origin
+from monitor.wire.protocol import BatchHead, CityDeliveries, OrderEvent, ProgressMarker, read_header, unpack
+from monitor.worker.agents.guard import contain, own_faults, packed_origin
 from monitor.worker.app import app, settings
 from monitor.worker.counters import PROCESSED
 from monitor.worker.deadletters import Origin, send_to_dead_letters
-from monitor.worker.ingest import HEADER, header_of, unpack
 from monitor.worker.publish import publish
 from monitor.worker.runtime import PartitionRuntime
 from monitor.worker.tables.stores import store_table
@@ -146,11 +145,10 @@ async def _flush(rt: PartitionRuntime) -> None:
     deliveries, rt.deliveries = rt.deliveries, {}
     rt.flushed_at = time.monotonic()
     for (city, hour_ms), (delivered, late) in sorted(deliveries.items()):
-        await deliveries_by_city.send(key=city.encode(), value=orjson.dumps({"h": hour_ms, "d": delivered,
-                                                                            "l": late}))
+        await deliveries_by_city.send(key=city.encode(), value=CityDeliveries(hour_ms, delivered, late).encode())
     # then to every city partition: this store partition has sent every delivery up to its clock (a watermark)
     if held and rt.clock.now_ms > NEVER:
-        progress = progress_marker(rt.partition, settings.partitions, rt.clock.now_ms)
+        progress = ProgressMarker(rt.partition, settings.partitions, rt.clock.now_ms).encode()
         for partition in range(settings.partitions):
             await deliveries_by_city.send(key=None, value=progress, partition=partition)
     for event in held:
@@ -193,30 +191,32 @@ async def _advance_due(rt: PartitionRuntime, message: Any) -> None:
                 _save(rt, key, state, message.partition)
 
 
-async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[list[Any]], source: int, sources: int) -> None:
+async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[Any], head: BatchHead) -> None:
     """Apply every order event of a batch, then judge the deadlines the clock passed: what a batch says about an
     order (its delivery in a partner's backfill, say) is known before its deadline is judged."""
     touched: dict[bytes, StoreState] = {}
-    for event in batch:
-        async with own_faults(lambda: packed_origin(settings.topic_order_status, source, event, 6),  # noqa: B023
-                              "the order rules"):
-            await _on_order(rt, message, event, source, sources, touched)
+    for fields in batch:
+        try:
+            await _on_order(rt, message, OrderEvent.unpacked(fields), head, touched)
+        except Exception as exc:  # noqa: BLE001 - contain() re-raises broker and disk trouble
+            await contain(exc, lambda: packed_origin(settings.topic_order_status, head.source, fields, 6),  # noqa: B023
+                          "the order rules")
     for key, state in touched.items():
         _save(rt, key, state, message.partition)
 
 
 
-async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source: int, sources: int,
+async def _on_order(rt: PartitionRuntime, message: Any, event: OrderEvent, head: BatchHead,
                     touched: dict[bytes, StoreState]) -> None:
-    """Apply one order event (``[order_id, store_id, city, status, occurred_ms, promised_ms, source offset]``)."""
-    order_id, store_id, city, status, at_ms, promised_ms = event[:6]
-    rt.clock.on_event(source, sources, at_ms)
-    key = store_key(store_id, city)
-    state = touched.get(key) or _load(rt, key) or StoreState(store_id, city, partition=message.partition)
+    """Apply one order event."""
+    rt.clock.on_event(head.source, head.sources, event.occurred_ms)
+    key = store_key(event.store_id, event.city)
+    state = touched.get(key) or _load(rt, key) or StoreState(event.store_id, event.city, partition=message.partition)
     state.clock_ms = max(state.clock_ms, rt.clock.now_ms)
-    applied = apply_order_event(state, order_id, status, at_ms, promised_ms, RULES)
+    order_id = event.order_id
+    applied = apply_order_event(state, order_id, event.status, event.occurred_ms, event.promised_ms, RULES)
     if applied is Applied.TOO_OLD or applied is Applied.STORE_FULL:
-        await _refused(event, source, applied)
+        await _refused(event, head.source, applied)
         return
     touched[key] = state
     if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
@@ -224,25 +224,25 @@ async def _on_order(rt: PartitionRuntime, message: Any, event: list[Any], source
         row = rt.deliveries.setdefault((state.city, facts.delivered_ms - facts.delivered_ms % HOUR_MS), [0, 0])
         row[0] += 1
         row[1] += courier_late(facts, RULES.lead_ms(state.city))
-    await publish(reconsider(state, order_id, at_ms, RULES), message, log)
+    await publish(reconsider(state, order_id, event.occurred_ms, RULES), message, log)
 
 
-async def _refused(event: list[Any], source: int, applied: Applied) -> None:
+async def _refused(event: OrderEvent, source: int, applied: Applied) -> None:
     """An order event the store cannot take (older than anything it still counts, or a new order of a store that
     is full): kept in dead-letters, never dropped quietly."""
-    order_id, store_id, city, status, at_ms, promised_ms, *origin = event
-    offset = origin[0] if origin else 0  # a batch of an older version does not say
+    order_id, store_id, city = event.order_id, event.store_id, event.city
     if applied is Applied.STORE_FULL:
         reason = (f"{settings.topic_order_status}: {RefusalCode.STORE_FULL.value}: order {order_id!r} is new and store "
                   f"{store_id!r} ({city}) already holds {RULES.max_orders} orders (setting max_orders_per_store)")
     else:
         keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
         reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store "
-                  f"{store_id!r} ({city}) promised {iso_from_ms(promised_ms)} is older than the store still counts "
+                  f"{store_id!r} ({city}) promised {iso_from_ms(event.promised_ms)} is older than the store still counts "
                   f"(it keeps an order {keep} after its deadline: late_window, order_retention)")
-    value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": status,
-                          "occurred_at": iso_from_ms(at_ms), "promised_at": iso_from_ms(promised_ms)})
-    await send_to_dead_letters(Origin(settings.topic_order_status, source, offset, order_id.encode(), value), reason)
+    value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": event.status,
+                          "occurred_at": iso_from_ms(event.occurred_ms), "promised_at": iso_from_ms(event.promised_ms)})
+    await send_to_dead_letters(Origin(settings.topic_order_status, source, event.offset, order_id.encode(), value),
+                               reason)
 
 
 async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
@@ -273,26 +273,18 @@ async def stores(stream):  # type: ignore[no-untyped-def]
             _rebuild()
         rt = _runtimes.get(message.partition) or _runtimes.setdefault(message.partition,
                                                                      _new_runtime(message.partition))
-        try:
-            async with own_faults(message, "the store agent"):
-                if message.topic == settings.topic_store_commands:
-                    await _on_command(rt, message, event.value)
+        async with own_faults(message, "the store agent"):
+            if message.topic == settings.topic_store_commands:
+                await _on_command(rt, message, event.value)
+            else:
+                head = read_header(message)
+                if isinstance(head, BatchHead):  # its events applied, then the deadlines passed judged
+                    batch = unpack(message, event.value)
+                    await _on_batch(rt, message, batch, head)
+                    rt.held_events += len(batch)
                 else:
-                    header = header_of(message)
-                    if header is None:
-                        raise DecodeError(f"{message.topic}: message without the '{HEADER}' header")
-                    kind, *fields = header.split(":")
-                    if kind == "b":  # a batch from ingest: its events applied, then the deadlines passed judged
-                        batch = unpack(event.value)
-                        await _on_batch(rt, message, batch, int(fields[0]), int(fields[1]))
-                        rt.held_events += len(batch)
-                    elif kind == "h":
-                        rt.clock.on_heartbeat(int(fields[0]), int(fields[1]), caught_up=fields[2] == "1",
-                                              wall_ms=int(fields[3]), max_event_ms=int(fields[4]))
-                    else:
-                        raise DecodeError(f"{message.topic}: unknown message kind {kind!r}")
-        except DecodeError as exc:
-            await send_to_dead_letters(message, exc.reason)
+                    rt.clock.on_heartbeat(head.source, head.sources, caught_up=head.caught_up,
+                                          wall_ms=head.wall_ms, max_event_ms=head.max_event_ms)
         await _advance_due(rt, message)
         rt.held.append(event)
         rt.held_events += 1
