@@ -34,6 +34,7 @@ demo: setup
 
 test: setup chromium
 	$(BIN)/ruff check monitor tests scripts
+	$(BIN)/python -m mypy monitor
 	$(BIN)/python -m pytest
 
 clean:

@@ -365,7 +365,8 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """(environment name, default, doc) for every field: the settings table in docs/configuration.md."""
     rows = []
     for f in dataclasses.fields(Settings):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        factory: Any = f.default_factory
+        default = f.default if f.default is not dataclasses.MISSING else factory()
         if isinstance(default, timedelta):
             default = _format_duration(default)
         rows.append((ENV_PREFIX + f.name.upper(), str(default) if default != {} else "{}", f.metadata["doc"]))

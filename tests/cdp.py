@@ -49,7 +49,7 @@ class Chromium:
                 return int(marker.read_text().splitlines()[0])
             if self.proc.poll() is not None:
                 raise AssertionError(f"chromium exited with {self.proc.returncode}")
-            time.sleep(0.1)
+            time.sleep(0.1)  # the polling interval of this wait
         raise AssertionError("chromium did not open its DevTools port")
 
     def close(self) -> None:
@@ -79,7 +79,7 @@ class Page:
             pages = [t for t in targets if t.get("type") == "page" and t.get("url", "").startswith(url_prefix)]
             if pages:
                 return cls(await session.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0))
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # the polling interval of this wait
         raise AssertionError(f"no page at {url_prefix}")
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -105,7 +105,7 @@ class Page:
             value = await self.evaluate(expression)
             if value:
                 return value
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # the polling interval of this wait
         raise AssertionError(f"not true within {timeout_s}s: {expression} (last {value!r})")
 
     async def click(self, selector: str) -> None:

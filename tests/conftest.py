@@ -107,7 +107,7 @@ class WorkerProcess:
                     return line
             if self.proc.poll() is not None:
                 raise AssertionError(f"worker exited {self.proc.returncode}:\n{self.log_path.read_text()[-4000:]}")
-            time.sleep(0.2)
+            time.sleep(0.2)  # the polling interval of this wait
         raise AssertionError(f"no log event {event!r} {match} within {timeout_s}s:\n"
                              f"{self.log_path.read_text()[-4000:]}")
 

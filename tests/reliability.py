@@ -106,7 +106,7 @@ def wait_until_done(env: dict[str, str], *, timeout_s: float = 240, quiet_s: flo
             count, stable_since = n, time.monotonic()
         elif time.monotonic() - stable_since >= quiet_s:
             return read_outputs(env)
-        time.sleep(1.0)
+        time.sleep(1.0)  # the polling interval of this wait
     raise AssertionError(f"run {group} did not finish within {timeout_s}s (outputs {count})")
 
 

@@ -39,7 +39,7 @@ def poll(what: str, fetch: Callable[[], Any], done: Callable[[Any], bool], timeo
                 return last
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             last = exc
-        time.sleep(0.3)
+        time.sleep(0.3)  # the polling interval of this wait
     raise AssertionError(f"{what}: not true within {timeout_s}s; last: {last!r}"[:3000])
 
 

@@ -200,7 +200,7 @@ def evaluate_negativity(state: NegativityState, now_ms: int, rule: NegativityRul
     where = f"city {state.city}" if state.store_id is None else f"store {state.store_id} ({state.city})"
     details = {"decision": ev.decision.value, "share": round(ev.share, 6), "lower_bound": round(ev.lower_bound, 6),
                "reviews": stats.total, "negative": stats.negative, "threshold": rule.threshold,
-               "method": rule.method, "window_days": rule.window_ms // 86_400_000}
+               "method": rule.method, "window_days": rule.window_ms // DAY_MS}
     out: list[Emit] = []
     if ev.fires:
         state.firing, state.firing_since_ms, state.incident = True, now_ms, state.incident + 1
@@ -212,7 +212,7 @@ def evaluate_negativity(state: NegativityState, now_ms: int, rule: NegativityRul
         out.append(_alert(state, kind, "warning", "firing", summary, details, now_ms, ev.decision.value))
         if repeat and state.store_id is not None and is_repeat_offender(state.fired_at, now_ms, repeat):
             rd = {"incidents": len(state.fired_at), "fired_at": [iso_from_ms(t) for t in state.fired_at],
-                  "repeat_window_days": repeat.repeat_window_ms // 86_400_000}
+                  "repeat_window_days": repeat.repeat_window_ms // DAY_MS}
             out.append(_alert(state, "store_repeat_offender", "critical", "firing",
                               f"Store {state.store_id} ({state.city}) went over the negativity level "
                               f"{len(state.fired_at)} times in {rd['repeat_window_days']} days: candidate for "

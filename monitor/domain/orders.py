@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from monitor.domain.units import HOUR_MS
+
 __all__ = [
     "STATUS_RANK",
     "OrderFacts",
@@ -149,6 +151,13 @@ def is_store_late(f: OrderFacts, t_ms: int, window_ms: int, dispatch_lead_ms: in
 def courier_late(f: OrderFacts, dispatch_lead_ms: int) -> bool:
     """Delivered after its deadline although the store handed it to the courier in time: the courier's delay."""
     return f.delivered_ms is not None and f.delivered_ms > f.promised_ms and handed_over_in_time(f, dispatch_lead_ms)
+
+
+def delivery_hour(f: OrderFacts, dispatch_lead_ms: int) -> tuple[int, bool]:
+    """Where a delivered order counts for its city's courier lateness: the hour of its delivery, and whether the
+    courier was late."""
+    assert f.delivered_ms is not None, "only a delivered order counts"
+    return f.delivered_ms - f.delivered_ms % HOUR_MS, courier_late(f, dispatch_lead_ms)
 
 
 def at_risk_reason(f: OrderFacts, t_ms: int, accept_timeout_ms: int, dispatch_lead_ms: int) -> str | None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
+from monitor.domain.units import DAY_MS, HOUR_MS
+
 __all__ = [
     "DAY_MS",
     "is_negative",
@@ -30,8 +32,6 @@ __all__ = [
     "alert_id",
 ]
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 
 
 def _ms(td: Any) -> int:

@@ -38,12 +38,12 @@ from monitor.domain.orders import (
 )
 from monitor.domain.outputs import Emit, dt_from_ms, iso_from_ms
 from monitor.domain.store_state import StoreState
+from monitor.domain.units import DAY_MS
 from monitor.wire.records import Alert, StoreVisibility
 
 __all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at",
            "reconsider", "MOVED"]
 
-DAY_MS = 86_400_000
 DAYS_KEPT_MS = 35 * DAY_MS
 MOVED = "moved"  # not a status of the contract: ingest's word for "a later event of this order names another store"
 

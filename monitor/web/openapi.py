@@ -8,7 +8,7 @@ __all__ = ["openapi_spec", "PATHS"]
 
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-_SECURED = [{"bearer": []}]
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _param(name: str, where: str = "path", required: bool = True, schema: dict | None = None,

@@ -13,6 +13,7 @@ from monitor.domain.outputs import iso_from_ms
 from monitor.domain.reviews import NegativityRule, share, sum_window
 from monitor.domain.store_state import StoreState
 from monitor.domain.stores import OrderRules, counts_at
+from monitor.domain.units import DAY_MS
 
 __all__ = ["store_view", "negativity_view", "negativity_series", "store_summary"]
 
@@ -69,7 +70,7 @@ def negativity_view(state: NegativityState, rule: NegativityRule) -> dict[str, A
     stats = sum_window({k: (v[0], v[1]) for k, v in state.buckets.items()}, state.clock_ms, rule.window_ms)
     return {
         "share": round(share(stats.negative, stats.total), 6), "reviews": stats.total, "negative": stats.negative,
-        "threshold": rule.threshold, "window_days": rule.window_ms // 86_400_000, "firing": state.firing,
+        "threshold": rule.threshold, "window_days": rule.window_ms // DAY_MS, "firing": state.firing,
         "firing_since": _iso(state.firing_since_ms), "incident": state.incident,
         "as_of": _iso(state.clock_ms) if state.clock_ms else None,
     }

@@ -2,40 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-import faust
-
 from monitor.settings import Settings
+from monitor.worker.faust_adapter import MonitorApp
 
 __all__ = ["app", "settings", "create_app", "MonitorApp"]
-
-
-class MonitorApp(faust.App):
-    """A faust.App that lets agents flush what they hold before the worker gives up its partitions.
-
-    Agents that write state in batches register a callback in ``before_release``; it runs first when partitions
-    are revoked (rebalance) and when the consumer stops (shutdown), while the tables are still open and before
-    faust waits for unacknowledged events and commits.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.before_release: list[Callable[[], Awaitable[None]]] = []
-
-    async def _release(self) -> None:
-        for callback in self.before_release:
-            await callback()
-
-    async def _on_partitions_revoked(self, revoked: Any) -> None:  # faust 0.15 private hook
-        if not self.should_stop:
-            await self._release()
-        await super()._on_partitions_revoked(revoked)
-
-    async def _stop_consumer(self) -> None:  # faust 0.15 private hook, first step of App.on_stop
-        await self._release()
-        await super()._stop_consumer()
 
 
 def create_app(settings: Settings) -> MonitorApp:

@@ -12,8 +12,10 @@ from conftest import free_port
 from kafka import KafkaProducer
 from kafkautil import produce
 from test_orders import T0, H, clock_mover, failing_store, outputs
+from webutil import poll
 
 from monitor.ops import localkafka
+from monitor.toolkit.lag import end_offsets, wait_for_zero_lag
 
 
 def trickle(bootstrap: str, topic: str, events: list[tuple], gap_s: float) -> None:
@@ -23,7 +25,7 @@ def trickle(bootstrap: str, topic: str, events: list[tuple], gap_s: float) -> No
     try:
         for key, value in events:
             producer.send(topic, key=key.encode(), value=orjson.dumps(value))
-            time.sleep(gap_s)
+            time.sleep(gap_s)  # the point: a steady trickle that is still flowing when the broker goes down
         producer.flush(120)
     finally:
         producer.close()
@@ -47,12 +49,15 @@ class TestBrokerRestart:
             assert outputs(env, "MONITOR_TOPIC_STORE_VISIBILITY", lambda ms: len(ms) >= 1)[0]["store_id"] == "before"
 
             across = failing_store("across", 8, 0, start=T0 + 6 * H) + clock_mover(T0 + 11 * H)
+            written = sum(end_offsets(broker.bootstrap, [orders]).values())
             feeder = threading.Thread(target=trickle, args=(broker.bootstrap, orders, across, 0.5))
             feeder.start()
-            time.sleep(2.0)
+            # the outage begins mid-stream: once the first events of the trickle are on the broker
+            poll("trickle under way", lambda: sum(end_offsets(broker.bootstrap, [orders]).values()),
+                 lambda n: n >= written + 2, timeout_s=30)
             assert localkafka.stop(kafka_dir)
             assert not localkafka.answers_metadata(broker.bootstrap)[0]
-            time.sleep(5.0)
+            time.sleep(5.0)  # the point: the outage itself, while the feeder keeps sending and the worker retries
             restarted = localkafka.start(kafka_dir, port=port, timeout_s=120)
             assert restarted.bootstrap == broker.bootstrap
             feeder.join(150)
@@ -67,6 +72,10 @@ class TestBrokerRestart:
             hidden = Counter(a["alert_id"] for a in alerts if a["kind"] == "store_hidden")
             assert set(hidden) == {"store_hidden:Moscow:before:1", "store_hidden:Moscow:across:1"}
             assert worker.proc.poll() is None, "the worker died instead of reconnecting"
-            worker.wait_for_log("source_caught_up", timeout_s=5)
+            # evidence from after the outage only: a record written after the restart (a duplicate of the last
+            # event, which changes no output) is read and committed by the same worker process
+            produce(broker.bootstrap, orders, clock_mover(T0 + 11 * H))
+            wait_for_zero_lag(broker.bootstrap, env["MONITOR_APP_ID"], [orders], timeout_s=60, poll_s=0.5, hops=1)
+            assert worker.proc.poll() is None, "the same worker process did it, still running"
         finally:
             localkafka.stop(kafka_dir)

@@ -65,7 +65,7 @@ class TestDemo:
         marker = f"MONITOR_DATA_DIR={tmp_path / 'var'}"
         deadline = time.monotonic() + 30
         while len(processes_with(marker)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.2)  # the polling interval of this wait
         assert len(processes_with(marker)) >= 2, "the worker and the dispatcher should be running"
         proc.send_signal(signal.SIGINT)
         rest = proc.stdout.read()

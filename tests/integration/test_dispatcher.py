@@ -18,6 +18,8 @@ from aiohttp import web
 from conftest import free_port
 from kafkautil import consume_until, produce
 
+from monitor.toolkit.lag import wait_for_zero_lag
+
 SECRET = "hmac-secret-123"
 
 
@@ -37,7 +39,8 @@ class Receiver:
     def _run(self) -> None:
         async def handle(request: web.Request) -> web.Response:
             body = await request.read()
-            self.requests.setdefault(request.path, []).append({"body": body, "headers": dict(request.headers)})
+            self.requests.setdefault(request.path, []).append({"body": body, "headers": dict(request.headers),
+                                                               "at": time.monotonic()})
             if request.path in self.hang:
                 await asyncio.Event().wait()
             if self.fail.get(request.path, 0) > 0:
@@ -53,7 +56,7 @@ class Receiver:
             await web.TCPSite(runner, "127.0.0.1", self.port).start()
             self._ready.set()
             while True:
-                await asyncio.sleep(3600)
+                await asyncio.sleep(3600)  # the point: keep the server's loop alive until the process ends
 
         asyncio.run(main())
 
@@ -65,7 +68,7 @@ class Receiver:
         while time.monotonic() < deadline:
             if len(self.requests.get(path, [])) >= count:
                 return self.bodies(path)
-            time.sleep(0.1)
+            time.sleep(0.1)  # the polling interval of this wait
         raise AssertionError(f"{path}: {len(self.requests.get(path, []))} requests, wanted {count}")
 
 
@@ -144,6 +147,22 @@ class Dispatcher:
                                      stdout=self._log, stderr=subprocess.STDOUT)
         Dispatcher.started.append(self)
 
+    def wait_for_log(self, event: str, timeout_s: float = 60.0, **match: object) -> dict:
+        """The first JSON log line of ``event`` whose fields equal ``match``, once it is written."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for raw in self.log.read_bytes().splitlines():
+                try:
+                    line = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                if line.get("event") == event and all(line.get(k) == v for k, v in match.items()):
+                    return line
+            if self.proc.poll() is not None:
+                raise AssertionError(f"dispatcher exited {self.proc.returncode}:\n{self.log.read_text()[-4000:]}")
+            time.sleep(0.2)  # the polling interval of this wait
+        raise AssertionError(f"no log event {event!r} {match} within {timeout_s}s:\n{self.log.read_text()[-4000:]}")
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -177,7 +196,8 @@ class TestDelivery:
                     + [alert(f"negative_review:Moscow:s-1:r{i}", "negative_review", review_id=f"r{i}", rating=1,
                              text="bad", order_id=f"o{i}") for i in range(10)])
             receiver.wait("/oncall", 3)
-            time.sleep(3)
+            sent = d.wait_for_log("notification_sent", receiver="oncall", alert_ids=["store_hidden:Moscow:s-1:1"])
+            assert sent["attempts"] == 3  # the delivery is over: no further attempt can follow
             oncall = receiver.requests["/oncall"]
             assert len(oncall) == 3  # 500, 500, 200: one message delivered, nothing more
             assert len({r["body"] for r in oncall}) == 1  # the same body every time
@@ -204,9 +224,10 @@ class TestDelivery:
         produce(boot, topic, [hidden])
         receiver.wait("/oncall", 1)
         produce(boot, topic, [hidden])  # the same alert again: a duplicate
-        time.sleep(2)
-        assert len(receiver.requests["/oncall"]) == 1
         receiver.wait("/oncall", 2, timeout_s=15)  # repeat_interval (4 s) passed: sent again
+        first, repeat = receiver.requests["/oncall"][:2]
+        # the duplicate was not sent: the second message is the repeat, a whole repeat_interval after the first
+        assert repeat["at"] - first["at"] >= 3.9, repeat["at"] - first["at"]
         resolved = alert("store_hidden:Moscow:s-9:1", "store_hidden", status="resolved", store="s-9")
         produce(boot, topic, [resolved])
         bodies = receiver.wait("/oncall", 3)
@@ -217,7 +238,8 @@ class TestDelivery:
         try:
             produce(boot, topic, [alert("order_late:Moscow:s-9:o1", "order_late", store="s-9", order_id="o1")])
             bodies = receiver.wait("/oncall", sent_before + 1)
-            time.sleep(3)
+            # d2 has settled (sent or skipped) every alert it read, old ones too had it read them again
+            wait_for_zero_lag(boot, f"{env['MONITOR_APP_ID']}-dispatcher", [topic], timeout_s=60, poll_s=0.5, hops=1)
             assert len(receiver.requests["/oncall"]) == sent_before + 1  # nothing old re-sent
             assert bodies[-1]["alert_ids"] == ["order_late:Moscow:s-9:o1"]
         finally:

@@ -50,7 +50,7 @@ def outputs(env: dict, topic_var: str, done, timeout_s: float = 90) -> list[dict
 def settle(env: dict, topic_var: str, count: int, quiet_s: float = 4.0) -> list[dict]:
     """Wait for ``count`` messages, then a little longer to catch any extra (duplicate) ones."""
     got = outputs(env, topic_var, lambda ms: len(ms) >= count)
-    time.sleep(quiet_s)
+    time.sleep(quiet_s)  # the point: a quiet window in which an extra (duplicate) message would show up
     return outputs(env, topic_var, lambda ms: len(ms) >= len(got))
 
 
@@ -141,7 +141,8 @@ class TestRestoreAndRecovery:
         produce(bootstrap, orders_topic, failing_store("tsvetochki", 5, 3) + clock_mover(T0 + 5 * H))
         first = start_worker(monitor_env, name="first")
         assert len(settle(monitor_env, "MONITOR_TOPIC_STORE_VISIBILITY", 1)) == 1
-        assert first.stop() == 0 or True  # stopped by SIGTERM
+        assert first.proc.poll() is None, "the first worker should still be running: its exit code is SIGTERM's"
+        assert first.stop() == 0, first.log_path.read_text()[-4000:]  # SIGTERM: a clean shutdown, exit 0
         second = start_worker(monitor_env, name="second")
         second.wait_for_log("store_state_loaded", timeout_s=60)
         produce(bootstrap, orders_topic, clock_mover(T0 + 6 * H))
@@ -200,7 +201,7 @@ class TestDeterminism:
                 began = time.monotonic()
                 for key, value in events:
                     due = (datetime.fromisoformat(value["occurred_at"]) - first).total_seconds() / speed
-                    time.sleep(max(0.0, due - (time.monotonic() - began)))
+                    time.sleep(max(0.0, due - (time.monotonic() - began)))  # the point: pace the replay at 60x
                     produce(run_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], run_env["MONITOR_TOPIC_ORDER_STATUS"],
                             [(key, value)])
             vis = settle(run_env, "MONITOR_TOPIC_STORE_VISIBILITY", 1, quiet_s=6)

@@ -34,7 +34,7 @@ def alerts_of(env: dict, done, timeout_s: float = 90) -> list[dict]:
 def quiet_alerts(env: dict, count: int, quiet_s: float = 5.0) -> list[dict]:
     """All alerts once ``count`` arrived and nothing more came for ``quiet_s``."""
     alerts_of(env, lambda ms: len(ms) >= count)
-    time.sleep(quiet_s)
+    time.sleep(quiet_s)  # the point: a quiet window in which an extra (wrong or duplicate) alert would show up
     return alerts_of(env, lambda ms: len(ms) >= count)
 
 
@@ -108,7 +108,7 @@ class TestCityNegativity:
         produce(monitor_env["MONITOR_KAFKA_BOOTSTRAP_SERVERS"], monitor_env["MONITOR_TOPIC_REVIEWS"], events)
         start_worker(monitor_env)
         alerts = alerts_of(monitor_env, lambda ms: any(m["json"]["kind"] == "city_negativity" for m in ms))
-        time.sleep(4)
+        time.sleep(4)  # the point: a quiet window in which a store alert or a second city alert would show up
         alerts = alerts_of(monitor_env, lambda ms: len(ms) >= len(alerts))
         assert kinds(alerts, "store_negativity") == []
         assert kinds(alerts, "city_negativity") == [("city_negativity:Kazan:-:1", "firing")]

@@ -66,7 +66,7 @@ def wait_for_split(bootstrap: str, group: str, partitions: int, timeout_s: float
             split = []
         if len(split) == 2 and all(split) and set().union(*split) == set(range(partitions)):
             return split
-        time.sleep(1.0)
+        time.sleep(1.0)  # the polling interval of this wait
     raise AssertionError(f"the two workers never split the {partitions} partitions: {split}")
 
 

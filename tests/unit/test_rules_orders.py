@@ -158,7 +158,16 @@ class TestStoreModel:
         assert (hide.action, hide.reason, hide.late, hide.at_risk) == ("hide", "HIDE_LATE_AND_AT_RISK", 5, 3)
         assert hide.event_id == "hide:Moscow:s-1:1"
         assert hide.at == datetime.fromisoformat("2026-02-14T12:05:00+00:00")  # 3 at-risk after 15 min
-        assert advance(s, T0 + 5 * H, RULES) == [] or all(e.topic == "alerts" for e in advance(s, T0 + 5 * H, RULES))
+        assert advance(s, T0 + 5 * H, RULES) == []  # nothing new is due: no second hide, no alert again
+        # evidence that would hide a visible store (8 more late orders) brings their own alerts, but no second hide
+        store_with(8, 0, start=T0 + 5 * H, prefix="n", s=s)
+        later = advance(s, T0 + 9 * H, RULES)
+        assert later, "the new late orders raise alerts: the checks below must not run over nothing"
+        assert [e for e in later if e.topic != "alerts"] == []  # no store-visibility event: not hidden twice
+        assert sorted(e.value.alert_id for e in later) == sorted(
+            [f"order_late:Moscow:s-1:o-risk-{i}" for i in range(3)]  # their deadline (T0+6h) passed
+            + [f"{kind}:Moscow:s-1:n-late-{i}" for kind in ("order_at_risk", "order_late") for i in range(8)])
+        assert s.hidden
 
     def test_four_late_and_three_at_risk_stay_visible(self) -> None:
         """One late order short: no hide, only per-order alerts."""

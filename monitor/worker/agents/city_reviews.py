@@ -20,6 +20,7 @@ from monitor.worker.agents.bounds import bound_clock
 from monitor.worker.agents.guard import own_faults
 from monitor.worker.app import app, settings
 from monitor.worker.deadletters import Origin, send_to_dead_letters
+from monitor.worker.faust_adapter import on_partitions_assigned
 from monitor.worker.publish import publish
 from monitor.worker.tables.reviews import city_reviews
 from monitor.worker.topics import reviews_by_city
@@ -32,7 +33,7 @@ _MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
 _watermark = CityWatermark(max_ahead_ms=_MAX_AHEAD_MS)
 
 
-@app.on_partitions_assigned.connect
+@on_partitions_assigned(app)
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
     _watermark.rebuild_needed = True
 

@@ -33,11 +33,12 @@ from monitor.eventtime.clock import NEVER, PartitionClock
 from monitor.eventtime.deadlines import DueHeap
 from monitor.logs import get_logger
 from monitor.wire.protocol import BatchHead, CityReview, ProgressMarker, ReviewEvent, read_header, unpack
-from monitor.worker.agents.bounds import bound_clock
+from monitor.worker.agents.bounds import bound_clock, partition_clock
 from monitor.worker.agents.guard import contain, own_faults, packed_origin
 from monitor.worker.app import app, settings
 from monitor.worker.counters import PROCESSED
 from monitor.worker.deadletters import Origin, send_to_dead_letters
+from monitor.worker.faust_adapter import on_partitions_assigned
 from monitor.worker.publish import publish
 from monitor.worker.tables.reviews import store_reviews
 from monitor.worker.topics import reviews_by_city, reviews_by_store
@@ -48,8 +49,6 @@ log = get_logger("monitor.worker.agents.store_reviews")
 RULE = NegativityRule.from_settings(settings)
 REPEAT = RepeatRule.from_settings(settings)
 _MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
-_CLOCK = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
-          "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000), "max_ahead_ms": _MAX_AHEAD_MS}
 _clocks: dict[int, PartitionClock] = {}  # per partition: the review clock
 _marked_ms: dict[int, int] = {}  # per partition: the progress last sent to the city partitions
 _due: dict[int, DueHeap] = {}  # per partition: when each store next needs judging
@@ -57,7 +56,7 @@ _rebuild_needed = True
 _assigned_wall_ms = 0  # wall time of the last (re)assignment: the clocks ignore older heartbeats (stale)
 
 
-@app.on_partitions_assigned.connect
+@on_partitions_assigned(app)
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
     global _rebuild_needed
     _rebuild_needed = True
@@ -74,7 +73,7 @@ def _due_heap(partition: int) -> DueHeap:
 def _clock(partition: int) -> PartitionClock:
     clock = _clocks.get(partition)
     if clock is None:
-        clock = _clocks[partition] = PartitionClock(**_CLOCK, assigned_wall_ms=_assigned_wall_ms)
+        clock = _clocks[partition] = partition_clock(settings, _assigned_wall_ms)
     return clock
 
 

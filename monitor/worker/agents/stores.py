@@ -8,17 +8,12 @@ module only loads, stores and sends.
 from __future__ import annotations
 
 import time
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from faust import streams as faust_streams
 
 from monitor.domain.intake import RefusalCode, format_span_ms
-from monitor.domain.lateness import HOUR_MS
-from monitor.domain.orders import courier_late
+from monitor.domain.orders import delivery_hour
 from monitor.domain.outputs import iso_from_ms
 from monitor.domain.store_state import StoreState, store_key
 from monitor.domain.stores import (
@@ -30,14 +25,16 @@ from monitor.domain.stores import (
     reconsider,
     restore,
 )
-from monitor.eventtime.clock import NEVER, PartitionClock, ceiling_ms
+from monitor.eventtime.clock import NEVER, ceiling_ms
 from monitor.logs import get_logger
 from monitor.wire.codec import DecodeError, decode_store_command
 from monitor.wire.protocol import BatchHead, CityDeliveries, OrderEvent, ProgressMarker, read_header, unpack
+from monitor.worker.agents.bounds import partition_clock
 from monitor.worker.agents.guard import contain, own_faults, packed_origin
 from monitor.worker.app import app, settings
 from monitor.worker.counters import PROCESSED
 from monitor.worker.deadletters import Origin, send_to_dead_letters
+from monitor.worker.faust_adapter import as_current_event, on_partitions_assigned
 from monitor.worker.publish import publish
 from monitor.worker.runtime import PartitionRuntime
 from monitor.worker.tables.stores import store_table
@@ -48,8 +45,6 @@ __all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_
 log = get_logger("monitor.worker.agents.stores")
 RULES = OrderRules.from_settings(settings)
 _MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
-_LIVE = {"live_delay_ms": int(settings.live_delay.total_seconds() * 1000),
-         "live_horizon_ms": int(settings.live_horizon.total_seconds() * 1000), "max_ahead_ms": _MAX_AHEAD_MS}
 _FLUSH_S = settings.state_flush_interval.total_seconds()
 _FLUSH_MAX_EVENTS = 20_000  # bounds the input events held (not acknowledged) between flushes
 _runtimes: dict[int, PartitionRuntime] = {}
@@ -59,14 +54,14 @@ _releasing = False  # partitions are being given up: flush after every event unt
 _assigned_wall_ms = 0  # wall time of the last (re)assignment: the clocks ignore older heartbeats (stale)
 
 
-@app.on_partitions_assigned.connect
+@on_partitions_assigned(app)
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
     global _rebuild_needed, _releasing
     _rebuild_needed, _releasing = True, False
 
 
 def _new_runtime(partition: int) -> PartitionRuntime:
-    return PartitionRuntime(clock=PartitionClock(**_LIVE, assigned_wall_ms=_assigned_wall_ms), partition=partition)
+    return PartitionRuntime(clock=partition_clock(settings, _assigned_wall_ms), partition=partition)
 
 
 def _rebuild() -> None:
@@ -115,16 +110,6 @@ def _save(rt: PartitionRuntime, key: bytes, state: StoreState, partition: int) -
     rt.schedule(key, next_due_ms(state, RULES))
 
 
-@contextmanager
-def _as_event(event: Any) -> Iterator[None]:
-    """Make ``event`` faust's current event, which tells table writes their partition (outside the agent)."""
-    token = faust_streams._current_event.set(weakref.ref(event))  # faust 0.15: private, read by table writes
-    try:
-        yield
-    finally:
-        faust_streams._current_event.reset(token)
-
-
 async def _flush(rt: PartitionRuntime) -> None:
     """Write the partition's changed states to the table (RocksDB + changelog), then acknowledge their events.
 
@@ -161,7 +146,7 @@ async def _release() -> None:
     _releasing = True
     for rt in list(_runtimes.values()):
         if rt.held:
-            with _as_event(rt.held[-1]):
+            with as_current_event(rt.held[-1]):
                 await _flush(rt)
 
 
@@ -174,7 +159,7 @@ async def flush_idle() -> None:
     now = time.monotonic()
     for rt in list(_runtimes.values()):
         if rt.held and now - rt.flushed_at >= _FLUSH_S:
-            with _as_event(rt.held[-1]):
+            with as_current_event(rt.held[-1]):
                 await _flush(rt)
 
 
@@ -220,10 +205,10 @@ async def _on_order(rt: PartitionRuntime, message: Any, event: OrderEvent, head:
         return
     touched[key] = state
     if applied is Applied.DELIVERED:  # counted for the city's courier lateness, once per order
-        facts = state.orders[order_id]
-        row = rt.deliveries.setdefault((state.city, facts.delivered_ms - facts.delivered_ms % HOUR_MS), [0, 0])
+        hour_ms, late = delivery_hour(state.orders[order_id], RULES.lead_ms(state.city))
+        row = rt.deliveries.setdefault((state.city, hour_ms), [0, 0])
         row[0] += 1
-        row[1] += courier_late(facts, RULES.lead_ms(state.city))
+        row[1] += late
     await publish(reconsider(state, order_id, event.occurred_ms, RULES), message, log)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from monitor.domain.lateness import CityLatenessState
 from monitor.worker.app import app, settings
+from monitor.worker.faust_adapter import on_partitions_assigned
 from monitor.worker.tables.cache import CachedTable
 
 __all__ = ["city_lateness"]
@@ -17,6 +18,6 @@ city_lateness: CachedTable[CityLatenessState] = CachedTable(
 )
 
 
-@app.on_partitions_assigned.connect
+@on_partitions_assigned(app)
 async def _drop_cache(sender: object, assigned: object = None, **kwargs: object) -> None:
     city_lateness.clear()

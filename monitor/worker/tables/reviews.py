@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from monitor.domain.negativity import NegativityState
 from monitor.worker.app import app, settings
+from monitor.worker.faust_adapter import on_partitions_assigned
 from monitor.worker.tables.cache import CachedTable
 
 __all__ = ["store_reviews", "city_reviews"]
@@ -24,7 +25,7 @@ city_reviews: CachedTable[NegativityState] = CachedTable(
 )
 
 
-@app.on_partitions_assigned.connect
+@on_partitions_assigned(app)
 async def _drop_caches(sender: object, assigned: object = None, **kwargs: object) -> None:
     store_reviews.clear()
     city_reviews.clear()
