@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,56 +23,22 @@ from monitor.alerts.channels import build_channel
 from monitor.alerts.config import DispatchConfig, Route
 from monitor.alerts.grouping import Grouper
 from monitor.alerts.model import AlertEvent
-from monitor.alerts.notify_log import NotifyEntry, Reason, acknowledge, needs_update, record
+from monitor.alerts.notify_log import NotifyLog, Reason, acknowledge, needs_update, record
 from monitor.alerts.ratelimit import RateLimiter
 from monitor.alerts.retry import send_with_retry
 from monitor.alerts.routing import route
-from monitor.alerts.silences import Silence, active_silence, after_resolve
+from monitor.alerts.silences import SilenceBook, active_silence, after_resolve
 from monitor.alerts.templates import render
-from monitor.logs import get_logger, hide_secrets
+from monitor.alerts.tickets import Ticket, Tickets
+from monitor.logs import get_logger
 from monitor.secrets import redact
 from monitor.settings import Settings
 from monitor.wire.codec import dead_letter, encode
 
-__all__ = ["Dispatcher", "NotifyLog"]
+__all__ = ["Dispatcher"]
 
 log = get_logger("monitor.alerts.dispatcher")
 STOP_BUDGET_S = 5.0  # SIGTERM to exit, whatever is in flight: a send waiting on a dead receiver is cancelled
-
-
-class NotifyLog:
-    """What each receiver was last sent, per alert: a local RocksDB (rocksdict) that survives restarts."""
-
-    def __init__(self, path: Path) -> None:
-        from rocksdict import Rdict
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = Rdict(str(path))
-
-    @staticmethod
-    def _key(receiver: str, alert_id: str) -> bytes:
-        return f"{receiver}\x1f{alert_id}".encode()
-
-    def get(self, receiver: str, alert_id: str) -> NotifyEntry | None:
-        raw = self._db.get(self._key(receiver, alert_id))
-        return None if raw is None else NotifyEntry.from_dict(orjson.loads(raw))
-
-    def put(self, entry: NotifyEntry) -> None:
-        self._db[self._key(entry.receiver, entry.alert_id)] = orjson.dumps(entry.to_dict())
-
-    def close(self) -> None:
-        self._db.close()
-
-
-@dataclass(eq=False)
-class _Ticket:
-    """One consumed alert message; done when every receiver slot has been settled."""
-
-    partition: int
-    offset: int
-    raw: bytes
-    key: bytes | None
-    open_slots: int = 0
 
 
 @dataclass
@@ -81,7 +46,7 @@ class _Job:
     receiver: str
     route: Route
     alerts: list[AlertEvent]
-    tickets: list[_Ticket] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -93,14 +58,14 @@ class Dispatcher:
         self.channels = {name: build_channel(r) for name, r in config.receivers.items()}
         self.limiter = RateLimiter({n: r.rate_limit_per_min for n, r in config.receivers.items()})
         self.grouper = Grouper()
-        self.silences: dict[str, Silence] = {}
+        self.silences = SilenceBook()
         self.log_db = NotifyLog(settings.data_dir / "dispatcher" / settings.app_id / "notify-log")
-        self._waiting: dict[Any, list[_Ticket]] = defaultdict(list)  # group key -> tickets of its alerts
-        self._muted: dict[tuple[str, str], tuple[Route, AlertEvent, _Ticket]] = {}
-        self._ticket_of: dict[tuple[str, str], _Ticket] = {}  # (receiver, alert id) -> its latest message
+        self._waiting: dict[Any, list[Ticket]] = defaultdict(list)  # group key -> tickets of its alerts
+        self._muted: dict[tuple[str, str], tuple[Route, AlertEvent, Ticket]] = {}
+        self._ticket_of: dict[tuple[str, str], Ticket] = {}  # (receiver, alert id) -> its latest message
         self._firing: dict[tuple[str, str], tuple[Route, AlertEvent]] = {}  # for repeat_interval
         self._queues: dict[str, asyncio.Queue[_Job]] = {}
-        self._pending: dict[int, dict[int, _Ticket]] = defaultdict(dict)  # partition -> offset -> ticket
+        self._tickets = Tickets()
         self._stopping = asyncio.Event()
         self.sent = 0
 
@@ -156,8 +121,7 @@ class Dispatcher:
 
     async def _consume_alerts(self) -> None:
         async for m in self.consumer:
-            ticket = _Ticket(m.partition, m.offset, m.value, m.key)
-            self._pending[m.partition][m.offset] = ticket
+            ticket = self._tickets.take(m.partition, m.offset, m.value, m.key)
             try:
                 alert = AlertEvent.from_dict(orjson.loads(m.value))
             except (ValueError, orjson.JSONDecodeError) as exc:
@@ -177,9 +141,7 @@ class Dispatcher:
                     continue
                 if d.get("type") == "ack":
                     self.on_ack(d["alert_id"], d.get("by", "?"))
-                else:
-                    silence = Silence.from_dict(d)
-                    self.silences[silence.silence_id] = silence
+                elif (silence := self.silences.read(m.key, m.value)) is not None:
                     log.info("silence_loaded", silence_id=silence.silence_id, by=silence.created_by,
                              active=silence.is_active(self.clock_ms()), matchers=dict(silence.matchers))
             except (ValueError, KeyError, orjson.JSONDecodeError) as exc:
@@ -187,16 +149,16 @@ class Dispatcher:
 
     # --- the pipeline ------------------------------------------------------------------------------------
 
-    def on_alert(self, alert: AlertEvent, ticket: _Ticket) -> None:
+    def on_alert(self, alert: AlertEvent, ticket: Ticket) -> None:
         """Route the alert and put it into one group per receiver."""
         now = self.clock_ms()
         if alert.status == "resolved":
-            for sid, silence in list(self.silences.items()):
-                self.silences[sid] = after_resolve(silence, alert)
+            for silence in list(self.silences.values()):
+                self.silences.put(after_resolve(silence, alert))
         for r, receivers in route(alert, self.config):
             for receiver in receivers:
                 key = self.grouper.add(receiver, r, alert, now)
-                ticket.open_slots += 1
+                ticket.open_slot()
                 self._waiting[key].append(ticket)
                 self._ticket_of[(receiver, alert.alert_id)] = ticket
                 if alert.status == "firing":
@@ -204,7 +166,7 @@ class Dispatcher:
                 else:
                     self._firing.pop((receiver, alert.alert_id), None)
         if ticket.open_slots == 0:
-            self._settle(ticket)
+            ticket.settle()
 
     def on_ack(self, alert_id: str, by: str) -> None:
         for receiver in self.channels:
@@ -224,7 +186,7 @@ class Dispatcher:
             await self._commit()
             await asyncio.sleep(self.tick_s)
 
-    def _flush(self, receiver: str, r: Route, alerts: list[AlertEvent], tickets: list[_Ticket], now: int) -> None:
+    def _flush(self, receiver: str, r: Route, alerts: list[AlertEvent], tickets: list[Ticket], now: int) -> None:
         """Mute what is silenced, drop what the receiver already has, queue the rest as one message."""
         send: list[AlertEvent] = []
         held: set[int] = set()
@@ -251,7 +213,7 @@ class Dispatcher:
             self._queues[receiver].put_nowait(_Job(receiver, r, send, release))
         else:
             for t in release:
-                self._close_slot(t)
+                t.close_slot()
 
     def _unmute(self, now: int) -> None:
         for (receiver, alert_id), (r, a, ticket) in list(self._muted.items()):
@@ -287,7 +249,7 @@ class Dispatcher:
                 for t in job.tickets:
                     await self._dead_letter(t, f"receiver {receiver}: RULE_FAILED: rendering raised "
                                                f"{type(exc).__name__}: {str(exc)[:300]}", settle=False)
-                    self._close_slot(t)
+                    t.close_slot()
                 continue
             delivery = await send_with_retry(channel, message, job.alerts, attempts=self.config.retry_attempts,
                                              base_ms=self.config.retry_base_ms, max_ms=self.config.retry_max_ms)
@@ -306,11 +268,11 @@ class Dispatcher:
                 for t in job.tickets or []:
                     await self._dead_letter(t, error, settle=False)
             for t in job.tickets:
-                self._close_slot(t)
+                t.close_slot()
 
     # --- bookkeeping -------------------------------------------------------------------------------------
 
-    async def _dead_letter(self, ticket: _Ticket, error: str, *, settle: bool = True) -> None:
+    async def _dead_letter(self, ticket: Ticket, error: str, *, settle: bool = True) -> None:
         record_ = dead_letter(topic=self.settings.topic_alerts, partition=ticket.partition, offset=ticket.offset,
                               key=ticket.key, value=ticket.raw, error=error, at=datetime.now(UTC),
                               excerpt_bytes=self.settings.dead_letter_excerpt_bytes)
@@ -318,54 +280,12 @@ class Dispatcher:
         log.warning("dead_letter", topic=self.settings.topic_alerts, partition=ticket.partition,
                     offset=ticket.offset, reason=error[:300])
         if settle:
-            self._settle(ticket)
-
-    def _close_slot(self, ticket: _Ticket) -> None:
-        ticket.open_slots -= 1
-        if ticket.open_slots <= 0:
-            self._settle(ticket)
-
-    def _settle(self, ticket: _Ticket) -> None:
-        ticket.open_slots = -1  # done
+            ticket.settle()
 
     async def _commit(self) -> None:
         """Commit, per partition, up to the first alert that is not settled yet."""
         from aiokafka import TopicPartition
 
-        offsets = {}
-        for partition, tickets in self._pending.items():
-            upto = None
-            for offset in sorted(tickets):
-                if tickets[offset].open_slots != -1:
-                    break
-                upto = offset
-                del tickets[offset]
-            if upto is not None:
-                offsets[TopicPartition(self.settings.topic_alerts, partition)] = upto + 1
+        offsets = self._tickets.committable()
         if offsets:
-            await self.consumer.commit(offsets)
-
-
-def run_dispatcher(settings: Settings, *, broker_timeout_s: float = 60.0) -> int:
-    """Run the dispatcher until SIGTERM/SIGINT (exit 0); a bad configuration or no broker exits 1."""
-    import signal
-
-    from monitor.alerts.control import load_dispatch_config
-    from monitor.logs import configure
-    from monitor.ops.admin import ensure_topics, wait_for_broker
-
-    configure(settings.log_format, settings.log_level)
-    config = load_dispatch_config(settings)
-    hide_secrets(config.secrets)
-    wait_for_broker(settings.kafka_bootstrap_servers, timeout_s=broker_timeout_s)
-    ensure_topics(settings)
-
-    async def main() -> None:
-        dispatcher = Dispatcher(settings, config)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, dispatcher.stop)
-        await dispatcher.run()
-
-    asyncio.run(main())
-    return 0
+            await self.consumer.commit({TopicPartition(self.settings.topic_alerts, p): o for p, o in offsets.items()})

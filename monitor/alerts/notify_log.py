@@ -1,17 +1,19 @@
-"""What each receiver was last told about each alert, and the pure decision whether to tell it again."""
+"""What each receiver was last told about each alert (``NotifyLog``, a local RocksDB that survives restarts), and
+the pure decision whether to tell it again."""
 
 from __future__ import annotations
 
 import enum
 import hashlib
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from monitor.alerts.model import AlertEvent
 
-__all__ = ["NotifyEntry", "Reason", "fingerprint", "needs_update", "record", "acknowledge"]
+__all__ = ["NotifyLog", "NotifyEntry", "Reason", "fingerprint", "needs_update", "record", "acknowledge"]
 
 
 class Reason(enum.Enum):
@@ -90,3 +92,27 @@ def record(entry: NotifyEntry | None, receiver: str, alert: AlertEvent, now_ms: 
 def acknowledge(entry: NotifyEntry) -> NotifyEntry:
     """The entry marked acknowledged: the firing alert is not repeated any more."""
     return replace(entry, acked=True)
+
+
+class NotifyLog:
+    """What each receiver was last sent, per alert: a local RocksDB (rocksdict) that survives restarts."""
+
+    def __init__(self, path: Path) -> None:
+        from rocksdict import Rdict
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = Rdict(str(path))
+
+    @staticmethod
+    def _key(receiver: str, alert_id: str) -> bytes:
+        return f"{receiver}\x1f{alert_id}".encode()
+
+    def get(self, receiver: str, alert_id: str) -> NotifyEntry | None:
+        raw = self._db.get(self._key(receiver, alert_id))
+        return None if raw is None else NotifyEntry.from_dict(orjson.loads(raw))
+
+    def put(self, entry: NotifyEntry) -> None:
+        self._db[self._key(entry.receiver, entry.alert_id)] = orjson.dumps(entry.to_dict())
+
+    def close(self) -> None:
+        self._db.close()

@@ -6,10 +6,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
+
 from monitor.alerts.matchers import check_matchers, matches
 from monitor.alerts.model import AlertEvent
+from monitor.logs import get_logger
 
-__all__ = ["Silence", "active_silence", "after_resolve"]
+__all__ = ["Silence", "SilenceBook", "active_silence", "after_resolve"]
+
+log = get_logger("monitor.alerts.silences")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +73,46 @@ def after_resolve(silence: Silence, alert: AlertEvent) -> Silence:
     labels = {k: v for k, v in alert.labels.items() if k != "status"}
     wanted = {k: v for k, v in silence.matchers.items() if k != "status"}
     return replace(silence, expired=True) if matches(wanted, labels) else silence
+
+
+class SilenceBook:
+    """Silences by id, at most ``limit`` of them (beyond that, the one that ended longest ago is forgotten)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._by_id: dict[str, Silence] = {}
+        self.ignored = 0  # records that are not silences we can read (counted, logged once each)
+        self.forgotten = 0
+
+    def put(self, silence: Silence) -> None:
+        self._by_id[silence.silence_id] = silence
+        if len(self._by_id) > self.limit:
+            oldest = min(self._by_id.values(), key=lambda s: (s.ends_at_ms, s.silence_id))
+            del self._by_id[oldest.silence_id]
+            self.forgotten += 1
+
+    def read(self, key: bytes | None, value: bytes | None) -> Silence | None:
+        """Apply one record of the silences topic and return the silence it holds (acknowledgements and
+        tombstones are not silences: None)."""
+        try:
+            d = orjson.loads(value) if value else None
+            if d is not None and not isinstance(d, dict):
+                raise ValueError("expected a JSON object")
+            if d is not None and d.get("type") != "ack":
+                silence = Silence.from_dict(d)
+                self.put(silence)
+                return silence
+        except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
+            self.ignored += 1
+            log.warning("silence_record_ignored", key=(key or b"")[:100].decode("utf-8", "replace"),
+                        reason=str(exc)[:300])
+        return None
+
+    def get(self, silence_id: str) -> Silence | None:
+        return self._by_id.get(silence_id)
+
+    def values(self) -> Iterable[Silence]:
+        return self._by_id.values()
+
+    def all(self) -> list[Silence]:
+        return sorted(self._by_id.values(), key=lambda s: (s.starts_at_ms, s.silence_id))

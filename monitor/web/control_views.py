@@ -19,11 +19,12 @@ from monitor.alerts.control import (
     parse_matchers,
 )
 from monitor.alerts.matchers import check_matchers
+from monitor.alerts.silences import SilenceBook
 from monitor.ops.commands import send_store_command
 from monitor.settings import parse_duration
 from monitor.web import live
 from monitor.web.requests import ApiError, json_body, require_token, required_text
-from monitor.web.silence_book import BOOK, SilenceBook
+from monitor.web.silence_book import BOOK, READY
 from monitor.web.views import route_to_owner
 from monitor.worker.app import app, settings
 from monitor.worker.tables.stores import store_table
@@ -80,7 +81,7 @@ def _matchers(body: dict[str, Any]) -> dict[str, Any]:
 async def _book() -> SilenceBook:
     """The worker's silences once read (at start, a few seconds at most), else 503."""
     try:
-        await asyncio.wait_for(BOOK.ready.wait(), BOOK_WAIT_S)
+        await asyncio.wait_for(READY.wait(), BOOK_WAIT_S)
     except TimeoutError:
         raise ApiError(503, "the silences are still being read from Kafka; try again in a few seconds") from None
     return BOOK

@@ -11,56 +11,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import orjson
-
-from monitor.alerts.silences import Silence
+from monitor.alerts.silences import SilenceBook
 from monitor.logs import get_logger
 from monitor.worker.app import app, settings
 
-__all__ = ["BOOK", "SilenceBook"]
+__all__ = ["BOOK", "READY", "tail_silences"]
 
 log = get_logger("monitor.web.silence_book")
 RETRY_S = 5.0
 
 
-class SilenceBook:
-    """Silences by id, at most ``limit`` of them (beyond that, the one that ended longest ago is forgotten)."""
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self.limit = limit
-        self._by_id: dict[str, Silence] = {}
-        self.ready = asyncio.Event()
-        self.ignored = 0  # records that are not silences we can read (counted, logged once each)
-        self.forgotten = 0
-
-    def put(self, silence: Silence) -> None:
-        self._by_id[silence.silence_id] = silence
-        if len(self._by_id) > self.limit:
-            oldest = min(self._by_id.values(), key=lambda s: (s.ends_at_ms, s.silence_id))
-            del self._by_id[oldest.silence_id]
-            self.forgotten += 1
-
-    def read(self, key: bytes | None, value: bytes | None) -> None:
-        """Apply one record of the silences topic (acknowledgements and tombstones are not silences)."""
-        try:
-            d = orjson.loads(value) if value else None
-            if d is not None and not isinstance(d, dict):
-                raise ValueError("expected a JSON object")
-            if d is not None and d.get("type") != "ack":
-                self.put(Silence.from_dict(d))
-        except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
-            self.ignored += 1
-            log.warning("silence_record_ignored", key=(key or b"")[:100].decode("utf-8", "replace"),
-                        reason=str(exc)[:300])
-
-    def get(self, silence_id: str) -> Silence | None:
-        return self._by_id.get(silence_id)
-
-    def all(self) -> list[Silence]:
-        return sorted(self._by_id.values(), key=lambda s: (s.starts_at_ms, s.silence_id))
-
-
 BOOK = SilenceBook()
+READY = asyncio.Event()  # set once the book has read the topic up to where it ended at start
 
 
 async def _tail_once(book: SilenceBook) -> None:
@@ -76,12 +38,12 @@ async def _tail_once(book: SilenceBook) -> None:
             for records in batches.values():
                 for r in records:
                     book.read(r.key, r.value)
-            if not book.ready.is_set():
+            if not READY.is_set():
                 assigned = consumer.assignment()
                 if assigned and ends is None:
                     ends = await consumer.end_offsets(list(assigned))
                 if ends is not None and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
-                    book.ready.set()
+                    READY.set()
                     log.info("silences_loaded", silences=len(book.all()), ignored=book.ignored)
     finally:
         await consumer.stop()

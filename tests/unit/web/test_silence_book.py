@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from monitor.alerts.silences import Silence
-from monitor.web.silence_book import SilenceBook
+from monitor.alerts.silences import Silence, SilenceBook
 
 
 def silence(sid: str, ends_at_ms: int = 2_000, **kw: object) -> Silence:
