@@ -18,9 +18,8 @@ from typing import Any
 
 import orjson
 
-from monitor.domain.outputs import Emit, dt_from_ms
+from monitor.domain.outputs import Alert, Emit, dt_from_ms
 from monitor.domain.units import HOUR_MS
-from monitor.wire.records import Alert
 
 __all__ = ["HOUR_MS", "CityLatenessRule", "CityLatenessState", "LatenessDecision", "decide_city_lateness",
            "add_deliveries", "evaluate_city_lateness", "evaluation_times", "judge_until"]

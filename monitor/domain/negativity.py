@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from monitor.domain.outputs import Emit, dt_from_ms, iso_from_ms
+from monitor.domain.outputs import Alert, Emit, dt_from_ms, iso_from_ms
 from monitor.domain.reviews import (
     DAY_MS,
     NegativityRule,
@@ -21,7 +21,6 @@ from monitor.domain.reviews import (
     prune_firings,
     sum_window,
 )
-from monitor.wire.records import Alert
 
 __all__ = ["REVIEW_TEXT_MAX", "NegativityState", "add_review", "evaluate_negativity", "expire_negativity", "negative_review_alert",
            "hold_city_review", "judge_city_until", "city_due", "next_change_ms", "hold_store_review",

@@ -36,10 +36,9 @@ from monitor.domain.orders import (
     late_since_ms,
     status_at,
 )
-from monitor.domain.outputs import Emit, dt_from_ms, iso_from_ms
+from monitor.domain.outputs import Alert, Emit, StoreVisibility, dt_from_ms, iso_from_ms
 from monitor.domain.store_state import StoreState
 from monitor.domain.units import DAY_MS
-from monitor.wire.records import Alert, StoreVisibility
 
 __all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "restore", "next_due_ms", "counts_at",
            "reconsider", "MOVED"]

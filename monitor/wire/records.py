@@ -1,13 +1,13 @@
-"""Faust records matching the topic contracts in ``monitor.wire.contracts`` (a test keeps the two in step)."""
+"""Faust records of the topics the monitor reads, matching their contracts in ``monitor.wire.contracts`` (a test
+keeps the two in step); what it writes is ``monitor.domain.outputs``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import faust
 
-__all__ = ["OrderStatus", "Review", "StoreCommand", "StoreVisibility", "Alert", "DeadLetter"]
+__all__ = ["OrderStatus", "Review", "StoreCommand", "DeadLetter"]
 
 
 class _Record(faust.Record, abstract=True, include_metadata=False):
@@ -41,35 +41,6 @@ class StoreCommand(_Record):
     city: str
     by: str
     note: str
-    at: datetime
-
-
-class StoreVisibility(_Record):
-    event_id: str
-    store_id: str
-    city: str
-    action: str
-    reason: str
-    source: str
-    at: datetime
-    incident: int | None = None
-    late: int | None = None
-    at_risk: int | None = None
-    late_order_ids: list[str] | None = None
-    at_risk_order_ids: list[str] | None = None
-    by: str | None = None
-    note: str | None = None
-
-
-class Alert(_Record):
-    alert_id: str
-    kind: str
-    severity: str
-    status: str
-    store_id: str | None
-    city: str
-    summary: str
-    details: dict[str, Any]
     at: datetime
 
 

@@ -50,10 +50,20 @@ class TestSchemaFiles:
     def test_records_have_the_contract_fields(self) -> None:
         """Each Faust record declares the same fields as its topic contract."""
         pairs = {"order-status": records.OrderStatus, "reviews": records.Review,
-                 "store-commands": records.StoreCommand, "store-visibility": records.StoreVisibility,
-                 "alerts": records.Alert, "dead-letters": records.DeadLetter}
+                 "store-commands": records.StoreCommand, "dead-letters": records.DeadLetter}
         for topic, record in pairs.items():
             assert set(record._options.fields) == {f.name for f in CONTRACTS[topic].fields}, topic
+
+    def test_outputs_and_the_alert_the_dispatcher_reads_have_the_contract_fields(self) -> None:
+        """What the rules publish, and the alert as the dispatcher reads it, declare the contract's fields."""
+        import dataclasses
+
+        from monitor.alerts.model import AlertEvent
+        from monitor.domain.outputs import Alert, StoreVisibility
+
+        for topic, cls in (("store-visibility", StoreVisibility), ("alerts", Alert), ("alerts", AlertEvent)):
+            names = {f.name for f in dataclasses.fields(cls)} - {"at_ms"}  # AlertEvent adds at_ms, derived
+            assert names == {f.name for f in CONTRACTS[topic].fields}, topic
 
 
 class TestOrderStatus:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import datetime
 
@@ -225,7 +226,7 @@ class TestStoreModel:
             s = StoreState("s-1", "Moscow")
             for oid, status, at in evs:
                 apply_order_event(s, oid, status, at, T0 + 3 * H + (3 * H if oid.startswith("r") else 0), RULES)
-            return [(e.key, e.value.asdict()) for e in advance(s, T0 + 4 * H, RULES)]
+            return [(e.key, dataclasses.asdict(e.value)) for e in advance(s, T0 + 4 * H, RULES)]
 
         shuffled = events[:]
         random.Random(3).shuffle(shuffled)
