@@ -12,8 +12,9 @@ in the agent module, so that is the name the agent calls):
 - store ``deadline-breaker``: its events and reviews are taken, but judging its deadlines (``advance``) and its
   held reviews (``judge_store_until``) raises: the guards around the judgments, not around one input event.
 
-Every other store runs the real rules. The settings come from the ``MONITOR_*`` environment, read when
-``monitor.worker.app`` is imported: this launcher sets nothing.
+Every other store runs the real rules. Importing the agents below builds the app from the ``MONITOR_*``
+environment; ``run_worker`` then asks for the app of the same settings and gets that one: this launcher sets
+nothing.
 """
 
 from __future__ import annotations

@@ -1,11 +1,27 @@
-"""The Faust app, built once from the settings (``MONITOR_*`` environment and ``MONITOR_CONFIG`` file)."""
+"""The process's Faust app, built from the Settings it is given.
+
+Faust binds agents, tables and web views to an app when their modules are imported (``@app.agent``), so a worker
+process has exactly one app. ``install(settings)`` builds it; ``run_worker`` calls it with the Settings it was
+passed before importing the agents, so the app that runs is the one those settings describe. A module that reads
+``app`` or ``settings`` before anything was installed (a test importing a table module) gets the app built from
+``Settings.load()``, the ``MONITOR_*`` environment and ``MONITOR_CONFIG`` file. Asking for a second app from other
+settings is an error rather than a silent mix of two configurations.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from monitor.settings import Settings
 from monitor.worker.faust_adapter import MonitorApp
 
-__all__ = ["app", "settings", "create_app", "MonitorApp"]
+__all__ = ["app", "settings", "create_app", "install", "MonitorApp"]
+
+if TYPE_CHECKING:  # served by __getattr__ below, so that importing this module builds nothing
+    app: MonitorApp
+    settings: Settings
+
+_installed: tuple[Settings, MonitorApp] | None = None
 
 
 def create_app(settings: Settings) -> MonitorApp:
@@ -42,5 +58,20 @@ def create_app(settings: Settings) -> MonitorApp:
     )
 
 
-settings = Settings.load()
-app = create_app(settings)
+def install(settings: Settings) -> MonitorApp:
+    """Build this process's app from ``settings`` (once); the same settings again return the same app."""
+    global _installed
+    if _installed is None:
+        _installed = (settings, create_app(settings))
+    elif _installed[0] != settings:
+        raise RuntimeError("the worker app was already built from other settings; one process runs one app")
+    return _installed[1]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in ("app", "settings"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _installed is None:
+        install(Settings.load())
+    assert _installed is not None
+    return _installed[1] if name == "app" else _installed[0]

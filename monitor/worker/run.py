@@ -25,9 +25,11 @@ def run_worker(settings: Settings, *, broker_timeout_s: float = 60.0, rebuild_st
 
     from faust.worker import Worker
 
+    from monitor.worker.app import install
+
+    app = install(settings)  # before the agents and views bind themselves to it
     import monitor.web.control_views  # noqa: F401  (registers the HTTP API and the dashboard)
     import monitor.worker.agents  # noqa: F401  (registers the agents)
-    from monitor.worker.app import app
 
     log.info("worker_starting", app_id=settings.app_id, bootstrap=settings.kafka_bootstrap_servers,
              partitions=settings.partitions, store=settings.store_url, data_dir=str(settings.data_dir))
