@@ -1,31 +1,21 @@
 """Ingest: ``order-status`` and ``reviews`` read in batches outside Faust's per-message stream, validated, and
 sent on to the store partitions packed into batch messages.
 
-Why: Faust costs a fixed amount per message. On the 2-core machine an agent that only decodes JSON ran about
-4,100 messages/s, and a forwarding agent feeding a second agent about 1,500-1,800 (docs/benchmarks.md, "Why
-ingest"), and the order path paid that twice per order event (a forwarding agent, then the store agent): the
-pipeline could not reach 5,000 events/s however cheap its own work. Ingest reads with a plain aiokafka consumer
-in a group of its own (``<app>-ingest``), validates each record (dead-lettering what fails), and sends the store
-partitions one message per (source partition, store partition, poll) carrying up to ``BATCH_MAX`` events in
-their source order, so Faust's cost is paid per batch.
+Why: Faust costs a fixed amount per message, whatever the agent does (docs/benchmarks.md, "Why ingest"). Ingest
+reads with a plain aiokafka consumer in a group of its own (``<app>-ingest``), screens each record (dead-lettering
+what fails), and sends the store partitions one message per (source partition, store partition, poll) carrying
+up to ``BATCH_MAX`` events in their source order, so Faust's cost is paid per batch.
 
-Messages on ``<app>-order-status-by-store`` and ``<app>-reviews-by-store``, told apart by the ``qm`` header:
-
-- ``b:<source>:<sources>``: a batch of one source partition's events in its order; the value is a JSON list of
-  ``[order_id, store_id, city, status, occurred_ms, promised_ms, offset]`` (orders) or ``[review_id, order_id,
-  store_id, city, rating, text, created_ms, offset]`` (reviews), all of stores on that partition (murmur2 of
-  ``store_id``, the producer's partitioner, so ``store-commands`` keyed by ``store_id`` land on the same
-  partition);
-- ``h:<source>:<sources>:<caught up 0/1>:<wall ms>:<max event ms>``: a heartbeat per source partition and
-  ``clock_tick``, with an empty value, to every store partition (see ``monitor/eventtime/clock.py``).
+What goes to ``<app>-order-status-by-store`` and ``<app>-reviews-by-store`` (batches of one source partition's
+events in its order, and heartbeats per source partition) is defined in ``monitor/wire/protocol.py``; what is
+checked before is ``monitor/worker/screening.py``. A store's events go to partition murmur2(``store_id``), the
+producer's partitioner, so ``store-commands`` keyed by ``store_id`` land on the same partition.
 
 Each store partition keeps one event-time clock per input topic over its source partitions: it moves only to a
 time every source has reached, so orders and reviews are judged in event-time order whatever the pace and
 interleaving of the sources (one ingest or several, one worker or two).
 
-Alignment: a partition read more than ``source_skew`` (1 h) of event time ahead of the slowest partition of its
-topic that still has records left is paused until that one catches up. It bounds what is read ahead; the clocks
-then hold the decisions back until every source has reached their time.
+Alignment: a partition read too far ahead of its topic's slowest one is paused (``monitor/worker/alignment.py``).
 
 Delivery: offsets are committed only once every message sent before them is acknowledged by the broker, and a
 review partition's only up to its first review still held (at least once: after a crash the batches since the
@@ -38,26 +28,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
 
-from monitor.domain.intake import OrderRegistry, Refusal, SeenOutcome, future_refusal, promise_refusal
-from monitor.domain.negativity import REVIEW_TEXT_MAX
-from monitor.domain.stores import MOVED
 from monitor.eventtime.clock import NEVER
 from monitor.logs import get_logger
 from monitor.settings import Settings
-from monitor.web.routing import partition_for
-from monitor.wire.codec import DecodeError, check_key, order_status_fields, review_fields
 from monitor.wire.protocol import BatchHead, Heartbeat, OrderEvent, ReviewEvent, packed_within
 from monitor.worker.deadletters import dead_letter_value, note_dead_letter
+from monitor.worker.screening import Screened, Screening
+from monitor.worker.sources import align, caught_up_with, lag
 from monitor.worker.topicnames import ingest_group, orders_by_store_name, reviews_by_store_name
 
-__all__ = ["Ingest", "BATCH_MAX", "BATCH_BYTES_MAX", "partitions_ahead"]
+__all__ = ["Ingest", "BATCH_MAX", "BATCH_BYTES_MAX"]
 
 log = get_logger("monitor.worker.ingest")
 BATCH_MAX = 500  # events per batch message
@@ -69,25 +56,6 @@ _COMMIT_S = 1.0
 # wait for this process's agents, for at most _HOLD_MAX_S at a time (it must poll within max.poll.interval).
 _LEAD_MAX = 100
 _HOLD_MAX_S = 10.0
-
-
-def partitions_ahead(read_ms: Mapping[Any, int], behind: Iterable[Any], skew_ms: int) -> set[Any]:
-    """The partitions (of one topic) whose newest event read is more than ``skew_ms`` ahead of the slowest
-    partition that still has records to read; none when ``skew_ms`` is 0 or no such partition was read yet."""
-    known = [read_ms[tp] for tp in behind if read_ms.get(tp, NEVER) != NEVER]
-    if skew_ms <= 0 or not known:
-        return set()
-    slowest = min(known)
-    return {tp for tp, ms in read_ms.items() if ms - slowest > skew_ms}
-
-
-def _excerpt(text: str) -> str:
-    """A review's text as the monitor passes it on: alerts quote it, and every output has a size bound."""
-    return text if len(text) <= REVIEW_TEXT_MAX else text[:REVIEW_TEXT_MAX] + "…"
-
-
-def _ms(dt: Any) -> int:
-    return int(dt.timestamp() * 1000)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -120,10 +88,7 @@ class Ingest(Service):
         self._next: dict[TopicPartition, int] = {}  # next offset to read, per owned source partition
         self._committed: dict[TopicPartition, int] = {}
         self._read_ms: dict[TopicPartition, int] = {}  # largest event time read, per source partition
-        self._orders: dict[TopicPartition, OrderRegistry] = {}  # recent orders per order-status partition
-        self._future_ms = int(settings.max_future_skew.total_seconds() * 1000)
-        self._horizon_ms = int(settings.max_promise_horizon.total_seconds() * 1000)
-        self._keep_ms = int((settings.late_window + settings.order_retention).total_seconds() * 1000)
+        self.screening: Screening | None = None  # once the number of store partitions is known
         self._reported: dict[TopicPartition, bool] = {}
         self._pending: list[asyncio.Future[Any]] = []  # sends not known to be acknowledged yet
         self._beat_at = self._commit_at = 0.0
@@ -135,6 +100,7 @@ class Ingest(Service):
                                          max_batch_size=256 * 1024, client_id=f"{s.app_id}-ingest")
         await self.producer.start()
         self.targets = len(await self.producer.partitions_for(self.target)) or s.partitions
+        self.screening = Screening(s, self.targets)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap_servers, group_id=ingest_group(s.app_id),
             client_id=f"{s.app_id}-ingest", enable_auto_commit=False, auto_offset_reset="earliest",
@@ -207,61 +173,25 @@ class Ingest(Service):
             await self.commit()
 
     async def _forward_orders(self, tp: TopicPartition, records: list[Any]) -> None:
-        """Validate ``records`` of one order-status partition and send the valid ones on, batched per store
+        """Screen ``records`` of one order-status partition and send the valid ones on, batched per store
         partition, in their source order (the store partitions' clocks follow each source separately)."""
-        batches: dict[int, list[OrderEvent]] = {}
-        max_ms = self._read_ms.get(tp, NEVER)
-        wall_ms = int(time.time() * 1000)
-        registry = self._orders.get(tp) or self._orders.setdefault(tp, OrderRegistry(self._keep_ms))
-        for record in records:
-            d = await self._valid(record, "order_id", order_status_fields, self._order_refusal, wall_ms)
-            if d is None:
-                continue
-            at_ms, promised_ms = _ms(d["occurred_at"]), _ms(d["promised_at"])
-            oid, store, city, status = d["order_id"], d["store_id"], d["city"], d["status"]
-            seen = registry.see(oid, d["event_id"], (store, city), hash((store, city, status, at_ms, promised_ms)),
-                                at_ms)
-            if seen.refusal is not None:
-                await self._dead_letter(record, seen.refusal.reason(record.topic))
-                continue
-            if seen.outcome is SeenOutcome.MOVED and seen.previous is not None:  # the first store stops counting it
-                old_store, old_city = seen.previous
-                batches.setdefault(partition_for(old_store.encode(), self.targets), []).append(
-                    OrderEvent(oid, old_store, old_city, MOVED, at_ms, promised_ms, record.offset))
-                log.info("order_moved", order_id=oid, from_store=old_store, from_city=old_city, to_store=store,
-                         to_city=city, partition=tp.partition, offset=record.offset)
-            max_ms = max(max_ms, at_ms)
-            batches.setdefault(partition_for(store.encode(), self.targets), []).append(
-                OrderEvent(oid, store, city, status, at_ms, promised_ms, record.offset))
-        await self._send(self.target, batches, BatchHead(tp.partition, self._sources(self.topic)))
-        self._read(tp, records, max_ms)
-        if max_ms != NEVER:
-            registry.expire(max_ms)
-
-    def _order_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
-        occurred_ms = _ms(d["occurred_at"])
-        return (future_refusal("occurred_at", occurred_ms, wall_ms, self._future_ms)
-                or promise_refusal(occurred_ms, _ms(d["promised_at"]), self._horizon_ms))
-
-    def _review_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
-        return future_refusal("created_at", _ms(d["created_at"]), wall_ms, self._future_ms)
+        assert self.screening is not None
+        screened = self.screening.orders(tp, records, int(time.time() * 1000), self._read_ms.get(tp, NEVER))
+        await self._forward(tp, records, screened, self.target, self.topic)
 
     async def _forward_reviews(self, tp: TopicPartition, records: list[Any]) -> None:
-        """Validate ``records`` of one reviews partition and send the valid ones on, batched per store partition,
+        """Screen ``records`` of one reviews partition and send the valid ones on, batched per store partition,
         in their source order (the store partitions' review clocks follow each source separately)."""
-        batches: dict[int, list[ReviewEvent]] = {}
-        max_ms = self._read_ms.get(tp, NEVER)
-        wall_ms = int(time.time() * 1000)
-        for record in records:
-            d = await self._valid(record, "review_id", review_fields, self._review_refusal, wall_ms)
-            if d is not None:
-                created_ms = _ms(d["created_at"])
-                max_ms = max(max_ms, created_ms)
-                batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
-                    ReviewEvent(d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"],
-                                _excerpt(d["text"]), created_ms, record.offset))
-        await self._send(self.review_target, batches, BatchHead(tp.partition, self._sources(self.review_topic)))
-        self._read(tp, records, max_ms)
+        assert self.screening is not None
+        screened = self.screening.reviews(records, int(time.time() * 1000), self._read_ms.get(tp, NEVER))
+        await self._forward(tp, records, screened, self.review_target, self.review_topic)
+
+    async def _forward(self, tp: TopicPartition, records: list[Any], screened: Screened, target: str,
+                       topic: str) -> None:
+        for record, reason in screened.refused:
+            await self._dead_letter(record, reason)
+        await self._send(target, screened.batches, BatchHead(tp.partition, self._sources(topic)))
+        self._read(tp, records, screened.max_ms)
 
     def _read(self, tp: TopicPartition, records: list[Any], max_ms: int) -> None:
         self._next[tp] = records[-1].offset + 1
@@ -271,37 +201,8 @@ class Ingest(Service):
     def _align(self) -> None:
         """Pause the partitions read too far ahead of their topic's slowest one (see the module doc)."""
         assert self.consumer is not None
-        skew_ms = int(self.settings.source_skew.total_seconds() * 1000)
-        owned = self.consumer.assignment()
-        pause: set[TopicPartition] = set()
-        for topic in (self.topic, self.review_topic):
-            mine = {tp: ms for tp, ms in self._read_ms.items() if tp.topic == topic and tp in owned}
-            behind = [tp for tp in mine if (hw := self.consumer.highwater(tp)) is not None
-                      and self._next.get(tp, 0) < hw]
-            pause |= partitions_ahead(mine, behind, skew_ms)
-        paused = self.consumer.paused()
-        if pause - paused:
-            self.consumer.pause(*(pause - paused))
-        if paused - pause:
-            self.consumer.resume(*(paused - pause))
-        if pause != paused:
-            log.info("ingest_aligned", paused=sorted(f"{tp.topic}:{tp.partition}" for tp in pause))
-
-    async def _valid(self, record: Any, key_field: str, decode: Any,
-                     refuse: Callable[[dict[str, Any], int], Refusal | None], wall_ms: int) -> dict[str, Any] | None:
-        """The validated fields of ``record``, or None once it is sent to dead-letters with the reason: it breaks
-        its contract, or ``refuse`` finds its times impossible at the wall clock ``wall_ms``."""
-        try:
-            check_key(record.topic, record.key, key_field)
-            d = decode(record.value, max_bytes=self.settings.max_value_bytes)
-        except DecodeError as exc:
-            await self._dead_letter(record, exc.reason)
-            return None
-        refusal = refuse(d, wall_ms)
-        if refusal is not None:
-            await self._dead_letter(record, refusal.reason(record.topic))
-            return None
-        return d
+        align(self.consumer, (self.topic, self.review_topic), self._read_ms, self._next,
+              int(self.settings.source_skew.total_seconds() * 1000))
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
         assert self.producer is not None
@@ -324,19 +225,6 @@ class Ingest(Service):
         assert self.consumer is not None
         return len(self.consumer.partitions_for_topic(topic) or ()) or self.settings.partitions
 
-    async def _caught_up(self, tp: TopicPartition) -> bool:
-        assert self.consumer is not None
-        highwater = self.consumer.highwater(tp)
-        if highwater is None:
-            return False
-        position = self._next.get(tp)
-        if position is None:
-            try:
-                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
-            except (TimeoutError, KafkaError):
-                return False
-        return position >= highwater
-
     async def _heartbeat(self) -> None:
         """Tell every store partition, per source partition this worker reads, its progress and the wall time."""
         assert self.consumer is not None and self.producer is not None
@@ -344,7 +232,7 @@ class Ingest(Service):
         wall_ms = int(time.time() * 1000)
         for tp in mine:
             target = self.target if tp.topic == self.topic else self.review_target
-            caught_up = await self._caught_up(tp)
+            caught_up = await caught_up_with(self.consumer, tp, self._next.get(tp))
             if self._reported.get(tp) != caught_up:
                 self._reported[tp] = caught_up
                 log.info("source_caught_up" if caught_up else "source_behind", topic=tp.topic,
@@ -386,14 +274,7 @@ class Ingest(Service):
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Per owned source partition: records not read yet (high watermark minus the next offset)."""
-        if self.consumer is None:
-            return {}
-        lag = {}
-        for tp in self.consumer.assignment():
-            highwater = self.consumer.highwater(tp)
-            if highwater is not None and tp in self._next:
-                lag[(tp.topic, tp.partition)] = max(0, highwater - self._next[tp])
-        return lag
+        return {} if self.consumer is None else lag(self.consumer, self._next)
 
     def on_assigned(self, assigned: Any) -> None:
         for tp in list(self._next):
@@ -401,5 +282,6 @@ class Ingest(Service):
                 self._next.pop(tp, None)
                 self._committed.pop(tp, None)
                 self._read_ms.pop(tp, None)
-                self._orders.pop(tp, None)
+                if self.screening is not None:
+                    self.screening.forget(tp)
         log.info("ingest_assigned", partitions=sorted(tp.partition for tp in assigned))

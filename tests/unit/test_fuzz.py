@@ -48,6 +48,7 @@ from monitor.wire.codec import (
 )
 from monitor.wire.contracts import ALERT, DEAD_LETTER, MAX_ID_LENGTH
 from monitor.worker.ingest import BATCH_BYTES_MAX, Ingest
+from monitor.worker.screening import Screening
 
 SETTINGS = Settings()
 MAX_VALUE_BYTES = SETTINGS.max_value_bytes
@@ -261,6 +262,7 @@ def _ingest(excerpt_bytes: int) -> tuple[Ingest, _Producer]:
     ingest = Ingest(SETTINGS.replace(dead_letter_excerpt_bytes=excerpt_bytes))
     producer = _Producer()
     ingest.producer, ingest.consumer = producer, _Consumer()  # type: ignore[assignment]
+    ingest.screening = Screening(ingest.settings, 3)
     return ingest, producer
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.eventtime.clock import NEVER
-from monitor.worker.ingest import partitions_ahead
+from monitor.worker.sources import partitions_ahead
 
 H = 3_600_000
 T = 1_771_059_600_000
