@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from monitor.domain.units import HOUR_MS
+from monitor.domain.units import DAY_MS, HOUR_MS
 
 __all__ = [
     "STATUS_RANK",
     "OrderFacts",
+    "OrderRules",
     "OrderTimers",
     "apply_status",
     "late_since_ms",
@@ -228,3 +231,33 @@ def evaluate_store(late: int, at_risk: int, rule: HideRule, *, hidden: bool) -> 
     if late >= rule.min_late and late + at_risk >= rule.min_total:
         return HideDecision.HIDE_LATE if late >= rule.min_total else HideDecision.HIDE_LATE_AND_AT_RISK
     return HideDecision.BELOW_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRules:
+    """The order settings in milliseconds, as the rules use them."""
+
+    accept_timeout_ms: int = 15 * 60_000
+    dispatch_lead_ms: int = 60 * 60_000
+    dispatch_lead_by_city_ms: Mapping[str, int] = field(default_factory=dict)
+    late_window_ms: int = DAY_MS
+    retention_ms: int = 3 * DAY_MS
+    hide: HideRule = HideRule()
+    auto_restore_after_ms: int = 0  # 0 = never
+    max_orders: int = 3_000  # per store: its state must fit one Kafka message
+
+    @classmethod
+    def from_settings(cls, s: Any) -> OrderRules:
+        def ms(td: Any) -> int:
+            return int(td.total_seconds() * 1000)
+
+        return cls(
+            accept_timeout_ms=ms(s.accept_timeout), dispatch_lead_ms=ms(s.dispatch_lead),
+            dispatch_lead_by_city_ms={c: ms(td) for c, td in s.dispatch_lead_by_city.items()},
+            late_window_ms=ms(s.late_window), retention_ms=ms(s.order_retention),
+            hide=HideRule(s.hide_min_late, s.hide_min_late_plus_at_risk),
+            auto_restore_after_ms=ms(s.auto_restore_after), max_orders=s.max_orders_per_store,
+        )
+
+    def lead_ms(self, city: str) -> int:
+        return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)

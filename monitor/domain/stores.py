@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import enum
 import heapq
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from monitor.domain.orders import (
     F_ACCEPT_CHECKED,
@@ -23,8 +20,8 @@ from monitor.domain.orders import (
     F_LATE_ALERTED,
     F_LATE_RETRACTED,
     F_PROMISE_CHECKED,
-    HideRule,
     OrderFacts,
+    OrderRules,
     apply_status,
     at_risk_reason,
     change_points,
@@ -34,9 +31,9 @@ from monitor.domain.orders import (
     is_late,
     is_store_late,
     late_since_ms,
-    status_at,
 )
-from monitor.domain.outputs import Alert, Emit, StoreVisibility, dt_from_ms, iso_from_ms
+from monitor.domain.outputs import Emit
+from monitor.domain.store_alerts import hide_outputs, order_alert, restore_outputs, retraction
 from monitor.domain.store_state import StoreState
 from monitor.domain.units import DAY_MS
 
@@ -45,36 +42,6 @@ __all__ = ["OrderRules", "Emit", "Applied", "apply_order_event", "advance", "res
 
 DAYS_KEPT_MS = 35 * DAY_MS
 MOVED = "moved"  # not a status of the contract: ingest's word for "a later event of this order names another store"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRules:
-    """The order settings in milliseconds, as the rules use them."""
-
-    accept_timeout_ms: int = 15 * 60_000
-    dispatch_lead_ms: int = 60 * 60_000
-    dispatch_lead_by_city_ms: Mapping[str, int] = field(default_factory=dict)
-    late_window_ms: int = DAY_MS
-    retention_ms: int = 3 * DAY_MS
-    hide: HideRule = HideRule()
-    auto_restore_after_ms: int = 0  # 0 = never
-    max_orders: int = 3_000  # per store: its state must fit one Kafka message
-
-    @classmethod
-    def from_settings(cls, s: Any) -> OrderRules:
-        def ms(td: Any) -> int:
-            return int(td.total_seconds() * 1000)
-
-        return cls(
-            accept_timeout_ms=ms(s.accept_timeout), dispatch_lead_ms=ms(s.dispatch_lead),
-            dispatch_lead_by_city_ms={c: ms(td) for c, td in s.dispatch_lead_by_city.items()},
-            late_window_ms=ms(s.late_window), retention_ms=ms(s.order_retention),
-            hide=HideRule(s.hide_min_late, s.hide_min_late_plus_at_risk),
-            auto_restore_after_ms=ms(s.auto_restore_after), max_orders=s.max_orders_per_store,
-        )
-
-    def lead_ms(self, city: str) -> int:
-        return self.dispatch_lead_by_city_ms.get(city, self.dispatch_lead_ms)
 
 
 class Applied(enum.Enum):
@@ -214,7 +181,7 @@ def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
                     _count(state, t, 2)
                     if not f.flags & F_LATE_ALERTED:
                         f.flags |= F_LATE_ALERTED
-                        out.append(_order_alert(state, oid, "order_late", "HANDED_OVER_IN_TIME" if courier
+                        out.append(order_alert(state, oid, "order_late", "HANDED_OVER_IN_TIME" if courier
                                                 else None, t))
             else:
                 reason = at_risk_reason(f, t, rules.accept_timeout_ms, lead)
@@ -222,7 +189,7 @@ def advance(state: StoreState, now_ms: int, rules: OrderRules) -> list[Emit]:
                     worse = True
                     if not f.flags & F_AT_RISK_ALERTED:
                         f.flags |= F_AT_RISK_ALERTED
-                        out.append(_order_alert(state, oid, "order_at_risk", reason, t))
+                        out.append(order_alert(state, oid, "order_at_risk", reason, t))
         if worse:
             if state.hidden:
                 state.last_bad_ms = t
@@ -245,22 +212,7 @@ def _maybe_hide(state: StoreState, t: int, rules: OrderRules) -> list[Emit]:
         return []
     state.hidden, state.incident, state.hidden_at_ms, state.last_bad_ms = True, state.incident + 1, t, t
     state.evidence_late, state.evidence_at_risk = late, at_risk
-    n, store, city = state.incident, state.store_id, state.city
-    visibility = StoreVisibility(
-        event_id=f"hide:{city}:{store}:{n}", store_id=store, city=city, action="hide", reason=decision.value,
-        source="auto", at=dt_from_ms(t), incident=n, late=len(late), at_risk=len(at_risk),
-        late_order_ids=late, at_risk_order_ids=at_risk, by=None, note=None,
-    )
-    alert = Alert(
-        alert_id=f"store_hidden:{city}:{store}:{n}", kind="store_hidden", severity="critical", status="firing",
-        store_id=store, city=city,
-        summary=f"Store {store} ({city}) hidden: {len(late)} late and {len(at_risk)} at-risk orders",
-        details={"reason": decision.value, "incident": n, "late": len(late), "at_risk": len(at_risk),
-                 "late_order_ids": late, "at_risk_order_ids": at_risk},
-        at=dt_from_ms(t),
-    )
-    return [Emit("store-visibility", store, visibility, decision.value),
-            Emit("alerts", alert.alert_id, alert, decision.value)]
+    return hide_outputs(state, decision.value, late, at_risk, t)
 
 
 def reconsider(state: StoreState, order_id: str, at_ms: int, rules: OrderRules) -> list[Emit]:
@@ -276,13 +228,13 @@ def reconsider(state: StoreState, order_id: str, at_ms: int, rules: OrderRules) 
                   if flag in (F_ACCEPT_CHECKED, F_DISPATCH_CHECKED) and f.flags & flag]
         if not any(at_risk_reason(f, t, rules.accept_timeout_ms, lead) for t in judged):
             f.flags |= F_AT_RISK_RETRACTED
-            out.append(_retraction(state, order_id, "order_at_risk", at_ms))
+            out.append(retraction(state, order_id, "order_at_risk", at_ms))
     if f is not None and f.flags & F_LATE_ALERTED and not f.flags & F_LATE_RETRACTED and late_since_ms(f) is None:
         f.flags |= F_LATE_RETRACTED
         row = state.days.get(f.promised_ms - f.promised_ms % DAY_MS)
         if row and row[2] > 0:
             row[2] -= 1
-        out.append(_retraction(state, order_id, "order_late", at_ms))
+        out.append(retraction(state, order_id, "order_late", at_ms))
     if state.hidden and (out or f is None):
         out.extend(recheck_hide(state, at_ms, rules))
     return out
@@ -302,22 +254,6 @@ def recheck_hide(state: StoreState, at_ms: int, rules: OrderRules) -> list[Emit]
                     source="auto", note="later events showed the evidence did not hold", exclude=False)
 
 
-def _retraction(state: StoreState, oid: str, kind: str, at_ms: int) -> Emit:
-    f = state.orders[oid]
-    what = "late" if kind == "order_late" else "at risk"
-    alert = Alert(
-        alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="resolved",
-        store_id=state.store_id, city=state.city,
-        summary=f"Order {oid} of {state.store_id} ({state.city}) was not {what} after all: events read later show "
-                f"it {status_at(f, at_ms).replace('_', ' ')} at {iso_from_ms(at_ms)}; promised "
-                f"{iso_from_ms(f.promised_ms)}",
-        details={"order_id": oid, "promised_at": iso_from_ms(f.promised_ms), "reason": "RETRACTED",
-                 "status_at_decision": status_at(f, at_ms)},
-        at=dt_from_ms(at_ms),
-    )
-    return Emit("alerts", alert.alert_id, alert, "RETRACTED")
-
-
 def restore(state: StoreState, *, by: str, note: str, at_ms: int, rules: OrderRules) -> list[Emit]:
     """An operator restores a hidden store; orders counted so far never count again. No-op if not hidden."""
     if not state.hidden:
@@ -333,35 +269,7 @@ def _restore(state: StoreState, at_ms: int, rules: OrderRules, *, by: str | None
         if f is not None:
             state.excluded[oid] = forget_at_ms(f, rules.late_window_ms, rules.retention_ms)
     state.hidden, state.last_bad_ms = False, None
-    n, store, city = state.incident, state.store_id, state.city
-    visibility = StoreVisibility(
-        event_id=f"restore:{city}:{store}:{n}", store_id=store, city=city, action="restore", reason=reason,
-        source=source, at=dt_from_ms(at_ms), incident=n, late=len(late), at_risk=len(at_risk),
-        late_order_ids=late, at_risk_order_ids=at_risk, by=by, note=note,
-    )
-    alert = Alert(
-        alert_id=f"store_hidden:{city}:{store}:{n}", kind="store_hidden", severity="critical", status="resolved",
-        store_id=store, city=city,
-        summary=f"Store {store} ({city}) restored" + (f" by {by}: {note}" if by else f": {note}"),
-        details={"reason": reason, "incident": n, "by": by, "note": note}, at=dt_from_ms(at_ms),
-    )
-    return [Emit("store-visibility", store, visibility, reason), Emit("alerts", alert.alert_id, alert, reason)]
-
-
-def _order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: int) -> Emit:
-    f = state.orders[oid]
-    what = "is late" if kind == "order_late" else "is at risk of being late"
-    why = {"NOT_ACCEPTED": " (not accepted yet)", "NOT_DISPATCHED": " (not in delivery yet)",
-           "HANDED_OVER_IN_TIME": " (handed to the courier in time)"}.get(reason or "", "")
-    alert = Alert(
-        alert_id=f"{kind}:{state.city}:{state.store_id}:{oid}", kind=kind, severity="warning", status="firing",
-        store_id=state.store_id, city=state.city,
-        summary=f"Order {oid} of {state.store_id} ({state.city}) {what}{why}; promised {iso_from_ms(f.promised_ms)}",
-        details={"order_id": oid, "promised_at": iso_from_ms(f.promised_ms), "reason": reason or "DEADLINE_PASSED",
-                 "status_at_decision": status_at(f, t)},
-        at=dt_from_ms(t),
-    )
-    return Emit("alerts", alert.alert_id, alert, reason or "DEADLINE_PASSED")
+    return restore_outputs(state, late, at_risk, at_ms, by=by, note=note, reason=reason, source=source)
 
 
 def _forget(state: StoreState, candidates: list[str], now_ms: int, rules: OrderRules) -> None:
