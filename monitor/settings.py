@@ -4,149 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.setting_values import (
+    SettingsError,
+    bootstrap_servers,
+    choice,
+    city_durations,
+    flag,
+    float_in,
+    format_duration,
+    int_in,
+    parse_duration,
+    setting,
+    store_url,
+    text,
+    topic_name,
+)
+
 __all__ = ["Settings", "SettingsError", "parse_duration", "describe_settings"]
 
 ENV_PREFIX = "MONITOR_"
-
-
-class SettingsError(ValueError):
-    """A setting is invalid; the message names the field and the source."""
-
-
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Parse ``90``, ``"90s"``, ``"15m"``, ``"24h"``, ``"30d"`` (a bare number means seconds)."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '15m', got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        m = _DURATION_RE.match(str(value))
-        if not m:
-            raise ValueError(f"expected a duration such as 90s, 15m, 24h or 30d, got {value!r}")
-        seconds = float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
-    if seconds < 0:
-        raise ValueError(f"a duration cannot be negative, got {value!r}")
-    return timedelta(seconds=seconds)
-
-
-def _int(lo: int | None = None, hi: int | None = None) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError(f"expected an integer, got {value!r}")
-        try:
-            n = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected an integer, got {value!r}") from None
-        if lo is not None and n < lo:
-            raise ValueError(f"must be >= {lo}, got {n}")
-        if hi is not None and n > hi:
-            raise ValueError(f"must be <= {hi}, got {n}")
-        return n
-
-    return parse
-
-
-def _float(lo: float, hi: float, *, open_lo: bool = False, open_hi: bool = False) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        try:
-            x = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected a number, got {value!r}") from None
-        if x < lo or x > hi or (open_lo and x == lo) or (open_hi and x == hi):
-            raise ValueError(f"must be in {'(' if open_lo else '['}{lo}, {hi}{')' if open_hi else ']'}, got {x}")
-        return x
-
-    return parse
-
-
-def _str(value: Any) -> str:
-    s = str(value).strip()
-    if not s:
-        raise ValueError("must not be empty")
-    return s
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        s = str(value).strip().lower()
-        if s not in options:
-            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
-        return s
-
-    return parse
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    s = str(value).strip().lower()
-    if s in ("1", "true", "yes", "on"):
-        return True
-    if s in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _topic(value: Any) -> str:
-    s = _str(value)
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", s):
-        raise ValueError(f"not a valid Kafka topic name: {s!r}")
-    return s
-
-
-def _bootstrap(value: Any) -> str:
-    s = _str(value)
-    for part in s.split(","):
-        if not re.fullmatch(r"[A-Za-z0-9.\-_\[\]:]+:\d{1,5}", part.strip()):
-            raise ValueError(f"expected host:port[,host:port...], got {s!r}")
-    return s
-
-
-def _store_url(value: Any) -> str:
-    s = _str(value)
-    if s.startswith("rocksdict:"):
-        raise ValueError(
-            "'rocksdict://' is not a faust store URL; use 'rocksdb://' (faust uses rocksdict when installed)"
-        )
-    if not (s.startswith("rocksdb://") or s.startswith("memory://")):
-        raise ValueError(f"expected rocksdb:// (or memory:// for experiments), got {s!r}")
-    return s
-
-
-def _city_durations(value: Any) -> Mapping[str, timedelta]:
-    """A table ``{city = "45m"}`` in TOML, or ``Moscow=45m,Kazan=90m`` in the environment."""
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    else:
-        s = str(value).strip()
-        items = []
-        for part in filter(None, (p.strip() for p in s.split(","))):
-            if "=" not in part:
-                raise ValueError(f"expected City=duration[,City=duration...], got {s!r}")
-            city, _, dur = part.partition("=")
-            items.append((city.strip(), dur.strip()))
-    return {str(city): parse_duration(dur) for city, dur in items}
-
-
-def setting(default: Any, doc: str, parse: Callable[[Any], Any], *, env: tuple[str, ...] = ()) -> Any:
-    """Declare one setting: its default, a one-line doc, its parser and extra environment names."""
-    if isinstance(default, dict):
-        return field(default_factory=lambda: dict(default), metadata={"doc": doc, "parse": parse, "env": env})
-    return field(default=default, metadata={"doc": doc, "parse": parse, "env": env})
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,28 +38,28 @@ class Settings:
 
     # --- Kafka and the Faust app ---
     kafka_bootstrap_servers: str = setting(
-        "127.0.0.1:9092", "Kafka bootstrap servers, host:port[,host:port]", _bootstrap,
+        "127.0.0.1:9092", "Kafka bootstrap servers, host:port[,host:port]", bootstrap_servers,
         env=("KAFKA_BOOTSTRAP_SERVERS",),
     )
     app_id: str = setting("quality-monitor", "Faust app id: consumer groups (<app_id>, <app_id>-ingest) and "
-                          "prefix of internal topics", _str)
-    partitions: int = setting(4, "partitions of input, repartition and table topics (co-partitioned)", _int(1, 512))
-    replication_factor: int = setting(1, "replication factor of topics the monitor creates", _int(1, 7))
-    store_url: str = setting("rocksdb://", "Faust table store (rocksdb:// uses rocksdict when installed)", _store_url)
+                          "prefix of internal topics", text)
+    partitions: int = setting(4, "partitions of input, repartition and table topics (co-partitioned)", int_in(1, 512))
+    replication_factor: int = setting(1, "replication factor of topics the monitor creates", int_in(1, 7))
+    store_url: str = setting("rocksdb://", "Faust table store (rocksdb:// uses rocksdict when installed)", store_url)
     data_dir: Path = setting(Path("var"), "directory for RocksDB state and local files", lambda v: Path(str(v)))
     rocksdb_write_buffer_mb: int = setting(
         8, "RocksDB write buffer of each table partition in MiB, at most two in memory (faust's default: 64 x 3)",
-        _int(1, 1024))
+        int_in(1, 1024))
     rocksdb_block_cache_mb: int = setting(
-        16, "RocksDB block cache of each table partition in MiB (faust's default: 2 GiB)", _int(1, 4096))
-    web_host: str = setting("127.0.0.1", "address the worker's web server binds to", _str)
-    web_port: int = setting(6066, "port of the worker's web server", _int(1, 65535))
-    web_enabled: bool = setting(True, "run the worker's web server", _bool)
+        16, "RocksDB block cache of each table partition in MiB (faust's default: 2 GiB)", int_in(1, 4096))
+    web_host: str = setting("127.0.0.1", "address the worker's web server binds to", text)
+    web_port: int = setting(6066, "port of the worker's web server", int_in(1, 65535))
+    web_enabled: bool = setting(True, "run the worker's web server", flag)
     api_token: str = setting("", "bearer token the HTTP API's mutating endpoints require (empty: they are "
                              "refused)", lambda v: str(v).strip())
     log_format: str = setting("auto", "auto (console on a terminal, JSON otherwise), json or console",
-                              _choice("auto", "json", "console"))
-    log_level: str = setting("info", "debug, info, warning or error", _choice("debug", "info", "warning", "error"))
+                              choice("auto", "json", "console"))
+    log_level: str = setting("info", "debug, info, warning or error", choice("debug", "info", "warning", "error"))
     clock_tick: timedelta = setting(parse_duration("1s"), "how often heartbeats advance the clock without events",
                                     parse_duration)
     state_flush_interval: timedelta = setting(
@@ -202,21 +85,21 @@ class Settings:
         "dead-lettered (PROMISE_TOO_FAR)", parse_duration)
     dead_letter_excerpt_bytes: int = setting(
         65_536, "a dead letter keeps at most this many bytes of the original value, with its size and SHA-256 "
-        "(bounded, so one huge message cannot make a dead letter the broker refuses)", _int(256, 262_144))
+        "(bounded, so one huge message cannot make a dead letter the broker refuses)", int_in(256, 262_144))
     max_value_bytes: int = setting(1_048_576, "an input value larger than this many bytes is dead-lettered "
-                                   "unread", _int(1))
+                                   "unread", int_in(1))
 
     # --- topics ---
-    topic_order_status: str = setting("order-status", "input: order status changes, key order_id", _topic)
-    topic_reviews: str = setting("reviews", "input: customer reviews, key review_id", _topic)
+    topic_order_status: str = setting("order-status", "input: order status changes, key order_id", topic_name)
+    topic_reviews: str = setting("reviews", "input: customer reviews, key review_id", topic_name)
     topic_store_commands: str = setting("store-commands", "input: restore / acknowledge commands, key store_id",
-                                        _topic)
+                                        topic_name)
     topic_store_visibility: str = setting("store-visibility", "output: hide / restore events, key store_id",
-                                          _topic)
-    topic_alerts: str = setting("alerts", "output: alerts, key alert_id", _topic)
-    topic_dead_letters: str = setting("dead-letters", "output: messages that could not be processed", _topic)
+                                          topic_name)
+    topic_alerts: str = setting("alerts", "output: alerts, key alert_id", topic_name)
+    topic_dead_letters: str = setting("dead-letters", "output: messages that could not be processed", topic_name)
     topic_silences: str = setting("alert-silences", "compacted: silences and acknowledgements shared by "
-                                  "all dispatchers", _topic)
+                                  "all dispatchers", topic_name)
     dispatch_config: str = setting("", "TOML file with receivers and routes (empty: log everything)",
                                    lambda v: str(v).strip())
 
@@ -229,48 +112,48 @@ class Settings:
     dispatch_lead: timedelta = setting(parse_duration("60m"), "an order not in delivery this close to "
                                        "promised_at is at risk", parse_duration)
     dispatch_lead_by_city: Mapping[str, timedelta] = setting({}, "per-city override of dispatch_lead",
-                                                             _city_durations)
+                                                             city_durations)
     late_window: timedelta = setting(parse_duration("24h"), "rolling window of late orders, by promised_at",
                                      parse_duration)
-    hide_min_late: int = setting(5, "hide a store with at least this many late orders...", _int(1))
-    hide_min_late_plus_at_risk: int = setting(8, "...and at least this many late + at-risk orders", _int(1))
+    hide_min_late: int = setting(5, "hide a store with at least this many late orders...", int_in(1))
+    hide_min_late_plus_at_risk: int = setting(8, "...and at least this many late + at-risk orders", int_in(1))
     order_retention: timedelta = setting(parse_duration("3d"), "finished orders are forgotten this long after "
                                          "their deadline", parse_duration)
     max_orders_per_store: int = setting(
         3_000, "a store holds at most this many orders (open, and finished ones until forgotten); a new order "
         "beyond it is dead-lettered STORE_FULL (a store's state must fit one Kafka message: 120 bytes an order, "
-        "300 with the longest ids)", _int(100, 3_000))
+        "300 with the longest ids)", int_in(100, 3_000))
     auto_restore_after: timedelta = setting(parse_duration("0s"), "restore a hidden store after this quiet "
                                             "period; 0 = never (manual restore only)", parse_duration)
 
     # --- reviews: negativity (issue: review negativity) ---
-    negative_max_rating: int = setting(2, "a review with rating <= this is negative", _int(1, 5))
+    negative_max_rating: int = setting(2, "a review with rating <= this is negative", int_in(1, 5))
     negativity_window: timedelta = setting(parse_duration("30d"), "rolling window of the negativity share",
                                            parse_duration)
     max_reviews_per_store: int = setting(
         4_000, "a store holds at most this many reviews in its window; a new review beyond it is dead-lettered "
         "STORE_FULL (a store's state must fit one Kafka message: 40 bytes a review, 220 with the longest ids)",
-        _int(100, 4_000))
+        int_in(100, 4_000))
     negativity_threshold: float = setting(0.02, "share of negative reviews above which an alert fires",
-                                          _float(0.0, 1.0, open_hi=True))
+                                          float_in(0.0, 1.0, open_hi=True))
     negativity_method: str = setting("simple", "simple (share + min counts) or wilson (lower bound)",
-                                     _choice("simple", "wilson"))
+                                     choice("simple", "wilson"))
     negativity_confidence: float = setting(0.95, "confidence of the Wilson lower bound",
-                                           _float(0.5, 1.0, open_hi=True))
+                                           float_in(0.5, 1.0, open_hi=True))
     negativity_resolve_margin: float = setting(0.005, "a firing alert resolves at once when the share is "
-                                               "this far below the threshold (hysteresis)", _float(0.0, 1.0))
+                                               "this far below the threshold (hysteresis)", float_in(0.0, 1.0))
     negativity_min_firing: timedelta = setting(parse_duration("6h"), "...or when it is back at the threshold "
                                                "after firing this long", parse_duration)
-    min_reviews: int = setting(20, "reviews needed in the window before a store alert can fire", _int(1))
-    min_negative: int = setting(2, "negative reviews needed in the window before an alert can fire", _int(1))
-    city_min_reviews: int = setting(50, "reviews needed in the window before a city alert can fire", _int(1))
+    min_reviews: int = setting(20, "reviews needed in the window before a store alert can fire", int_in(1))
+    min_negative: int = setting(2, "negative reviews needed in the window before an alert can fire", int_in(1))
+    city_min_reviews: int = setting(50, "reviews needed in the window before a city alert can fire", int_in(1))
     city_lateness_window: timedelta = setting(parse_duration("3h"), "window of deliveries for the city courier "
                                               "lateness alert", parse_duration)
     city_lateness_share: float = setting(0.2, "share of deliveries handed over in time but late that fires "
-                                         "city_lateness (resolves below half of it)", _float(0.0, 1.0, open_lo=True))
+                                         "city_lateness (resolves below half of it)", float_in(0.0, 1.0, open_lo=True))
     city_lateness_min_late: int = setting(10, "courier-late deliveries in the window before city_lateness can "
-                                          "fire", _int(1))
-    repeat_count: int = setting(3, "negativity incidents that make a store a repeat offender", _int(2))
+                                          "fire", int_in(1))
+    repeat_count: int = setting(3, "negativity incidents that make a store a repeat offender", int_in(2))
     repeat_window: timedelta = setting(parse_duration("90d"), "window for counting repeat incidents",
                                        parse_duration)
 
@@ -368,14 +251,6 @@ def describe_settings() -> list[tuple[str, str, str]]:
         factory: Any = f.default_factory
         default = f.default if f.default is not dataclasses.MISSING else factory()
         if isinstance(default, timedelta):
-            default = _format_duration(default)
+            default = format_duration(default)
         rows.append((ENV_PREFIX + f.name.upper(), str(default) if default != {} else "{}", f.metadata["doc"]))
     return rows
-
-
-def _format_duration(td: timedelta) -> str:
-    s = int(td.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s and s % size == 0:
-            return f"{s // size}{unit}"
-    return f"{s}s"
