@@ -1,16 +1,17 @@
-"""What the store rules publish, worded: order alerts, their retractions, and a store's hide and restore (its
-``store-visibility`` event and its ``store_hidden`` alert). The decisions are in ``monitor/domain/stores.py``.
+"""What the store rules publish, worded: order alerts, their retractions, a store's hide and restore (its
+``store-visibility`` event and its ``store_hidden`` alert), and why an order event was refused. The decisions are in ``monitor/domain/stores.py``.
 
 Ids are deterministic (kind, city, store, order or incident), so replays and recoveries repeat them exactly.
 """
 
 from __future__ import annotations
 
-from monitor.domain.orders import status_at
+from monitor.domain.intake import Refusal, RefusalCode, format_span_ms
+from monitor.domain.orders import OrderRules, status_at
 from monitor.domain.outputs import Alert, Emit, StoreVisibility, dt_from_ms, iso_from_ms
 from monitor.domain.store_state import StoreState
 
-__all__ = ["order_alert", "retraction", "hide_outputs", "restore_outputs"]
+__all__ = ["order_alert", "retraction", "hide_outputs", "restore_outputs", "refusal"]
 
 
 def order_alert(state: StoreState, oid: str, kind: str, reason: str | None, t: int) -> Emit:
@@ -83,3 +84,15 @@ def restore_outputs(state: StoreState, late: list[str], at_risk: list[str], at_m
         details={"reason": reason, "incident": n, "by": by, "note": note}, at=dt_from_ms(at_ms),
     )
     return [Emit("store-visibility", store, visibility, reason), Emit("alerts", alert.alert_id, alert, reason)]
+
+
+def refusal(code: RefusalCode, order_id: str, store_id: str, city: str, promised_ms: int,
+            rules: OrderRules) -> Refusal:
+    """Why an order event the store did not take (``TOO_OLD`` or ``STORE_FULL``) is dead-lettered."""
+    if code is RefusalCode.STORE_FULL:
+        return Refusal(RefusalCode.STORE_FULL, f"order {order_id!r} is new and store {store_id!r} ({city}) already "
+                                               f"holds {rules.max_orders} orders (setting max_orders_per_store)")
+    keep = format_span_ms(max(rules.late_window_ms, rules.retention_ms))
+    return Refusal(RefusalCode.TOO_OLD, f"order {order_id!r} of store {store_id!r} ({city}) promised "
+                                        f"{iso_from_ms(promised_ms)} is older than the store still counts (it keeps "
+                                        f"an order {keep} after its deadline: late_window, order_retention)")

@@ -401,3 +401,21 @@ class TestLateArrivingEvents:
         apply_order_event(s, "o-late-0", "accepted", T0 + 10 * MIN, T0 + 3 * H, RULES)
         assert "o-late-0" not in s.orders
         assert len(counts_at(s, T0 + 4 * H, RULES)[0]) == 4
+
+
+class TestRefusal:
+    """Why the store agent dead-letters an order event it did not take: its code, the store and the setting."""
+
+    @pytest.mark.parametrize(("applied", "words"), [
+        (Applied.STORE_FULL, ["STORE_FULL", "'s1'", "holds 3000 orders", "max_orders_per_store"]),
+        (Applied.TOO_OLD, ["TOO_OLD", "'s1'", "promised 2026-02-14T11:00:00", "late_window, order_retention"]),
+    ])
+    def test_each_refused_outcome_names_its_code_and_the_setting(self, applied: Applied, words: list[str]) -> None:
+        from monitor.domain.intake import RefusalCode
+        from monitor.domain.store_alerts import refusal
+
+        reason = refusal(RefusalCode(applied.value), "o1", "s1", "Moscow", T0 + 2 * 3_600_000,
+                         OrderRules()).reason("order-status")
+        assert reason.startswith(f"order-status: {applied.value}: order 'o1'")
+        for word in words:
+            assert word in reason

@@ -12,9 +12,10 @@ from typing import Any
 
 import orjson
 
-from monitor.domain.intake import RefusalCode, format_span_ms
+from monitor.domain.intake import RefusalCode
 from monitor.domain.orders import delivery_hour
 from monitor.domain.outputs import iso_from_ms
+from monitor.domain.store_alerts import refusal
 from monitor.domain.store_state import StoreState, store_key
 from monitor.domain.stores import (
     Applied,
@@ -29,8 +30,9 @@ from monitor.eventtime.clock import NEVER, ceiling_ms
 from monitor.logs import get_logger
 from monitor.wire.codec import DecodeError, decode_store_command
 from monitor.wire.protocol import BatchHead, CityDeliveries, OrderEvent, ProgressMarker, read_header, unpack
-from monitor.worker.agents.bounds import partition_clock
 from monitor.worker.agents.guard import contain, own_faults, packed_origin
+from monitor.worker.agents.store_partitions import local as _local
+from monitor.worker.agents.store_partitions import partition_clock_ms, snapshot, snapshots
 from monitor.worker.app import app, settings
 from monitor.worker.counters import PROCESSED
 from monitor.worker.deadletters import Origin, send_to_dead_letters
@@ -40,28 +42,18 @@ from monitor.worker.runtime import PartitionRuntime
 from monitor.worker.tables.stores import store_table
 from monitor.worker.topics import deliveries_by_city, store_inputs
 
-__all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]
+__all__ = ["stores", "flush_idle", "RULES", "snapshot", "snapshots", "partition_clock_ms"]  # the last three: for the web
 
 log = get_logger("monitor.worker.agents.stores")
 RULES = OrderRules.from_settings(settings)
 _MAX_AHEAD_MS = int(settings.max_future_skew.total_seconds() * 1000)
 _FLUSH_S = settings.state_flush_interval.total_seconds()
 _FLUSH_MAX_EVENTS = 20_000  # bounds the input events held (not acknowledged) between flushes
-_runtimes: dict[int, PartitionRuntime] = {}
-_rebuild_needed = True
-_stream: Any = None  # the agent's stream with manual acknowledgement
-_releasing = False  # partitions are being given up: flush after every event until the next assignment
-_assigned_wall_ms = 0  # wall time of the last (re)assignment: the clocks ignore older heartbeats (stale)
 
 
 @on_partitions_assigned(app)
 async def _on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
-    global _rebuild_needed, _releasing
-    _rebuild_needed, _releasing = True, False
-
-
-def _new_runtime(partition: int) -> PartitionRuntime:
-    return PartitionRuntime(clock=partition_clock(settings, _assigned_wall_ms), partition=partition)
+    _local.stale, _local.releasing = True, False
 
 
 def _rebuild() -> None:
@@ -70,27 +62,26 @@ def _rebuild() -> None:
     Changes not flushed yet are dropped with their events: those were not acknowledged, so the consumer, which
     seeks to the committed offsets after a rebalance, delivers them again.
     """
-    global _rebuild_needed, _assigned_wall_ms
-    _runtimes.clear()
-    _assigned_wall_ms = int(time.time() * 1000)
+    _local.runtimes.clear()
+    _local.assigned_wall_ms = int(time.time() * 1000)
     count, ahead, furthest = 0, 0, NEVER
     ceiling = ceiling_ms(_MAX_AHEAD_MS)
     for key, raw in store_table.items():
         if raw is None:
             continue
         state = StoreState.from_bytes(raw)
-        rt = _runtimes.setdefault(state.partition, _new_runtime(state.partition))
+        rt = _local.runtime(state.partition)
         rt.cache[key] = state
         if rt.clock.restore(state.clock_ms) or state.clock_ms > ceiling:
             ahead, furthest = ahead + 1, max(furthest, state.clock_ms)
             state.clock_ms = min(state.clock_ms, ceiling)
         rt.schedule(key, next_due_ms(state, RULES))
         count += 1
-    _rebuild_needed = False
+    _local.stale = False
     if ahead:  # state written before clocks were bounded: one producer's future event moved them
         log.warning("clock_ahead_brought_back", stores=ahead, furthest=iso_from_ms(furthest),
                     to=iso_from_ms(ceiling), setting="max_future_skew")
-    log.info("store_state_loaded", stores=count, partitions=sorted(_runtimes))
+    log.info("store_state_loaded", stores=count, partitions=sorted(_local.runtimes))
 
 
 def _load(rt: PartitionRuntime, key: bytes) -> StoreState | None:
@@ -137,14 +128,13 @@ async def _flush(rt: PartitionRuntime) -> None:
         for partition in range(settings.partitions):
             await deliveries_by_city.send(key=None, value=progress, partition=partition)
     for event in held:
-        await _stream.ack(event)
+        await _local.stream.ack(event)
 
 
 async def _release() -> None:
     """Before a rebalance or shutdown: write and acknowledge everything held, so faust can commit it."""
-    global _releasing
-    _releasing = True
-    for rt in list(_runtimes.values()):
+    _local.releasing = True
+    for rt in list(_local.runtimes.values()):
         if rt.held:
             with as_current_event(rt.held[-1]):
                 await _flush(rt)
@@ -157,7 +147,7 @@ app.before_release.append(_release)
 async def flush_idle() -> None:
     """Flush partitions whose last flush is older than the interval (quiet partitions, rebalances, shutdown)."""
     now = time.monotonic()
-    for rt in list(_runtimes.values()):
+    for rt in list(_local.runtimes.values()):
         if rt.held and now - rt.flushed_at >= _FLUSH_S:
             with as_current_event(rt.held[-1]):
                 await _flush(rt)
@@ -190,7 +180,6 @@ async def _on_batch(rt: PartitionRuntime, message: Any, batch: list[Any], head: 
         _save(rt, key, state, message.partition)
 
 
-
 async def _on_order(rt: PartitionRuntime, message: Any, event: OrderEvent, head: BatchHead,
                     touched: dict[bytes, StoreState]) -> None:
     """Apply one order event."""
@@ -216,14 +205,7 @@ async def _refused(event: OrderEvent, source: int, applied: Applied) -> None:
     """An order event the store cannot take (older than anything it still counts, or a new order of a store that
     is full): kept in dead-letters, never dropped quietly."""
     order_id, store_id, city = event.order_id, event.store_id, event.city
-    if applied is Applied.STORE_FULL:
-        reason = (f"{settings.topic_order_status}: {RefusalCode.STORE_FULL.value}: order {order_id!r} is new and store "
-                  f"{store_id!r} ({city}) already holds {RULES.max_orders} orders (setting max_orders_per_store)")
-    else:
-        keep = format_span_ms(max(RULES.late_window_ms, RULES.retention_ms))
-        reason = (f"{settings.topic_order_status}: {RefusalCode.TOO_OLD.value}: order {order_id!r} of store "
-                  f"{store_id!r} ({city}) promised {iso_from_ms(event.promised_ms)} is older than the store still counts "
-                  f"(it keeps an order {keep} after its deadline: late_window, order_retention)")
+    reason = refusal(RefusalCode(applied.value), order_id, store_id, city, event.promised_ms, RULES).reason(settings.topic_order_status)
     value = orjson.dumps({"order_id": order_id, "store_id": store_id, "city": city, "status": event.status,
                           "occurred_at": iso_from_ms(event.occurred_ms), "promised_at": iso_from_ms(event.promised_ms)})
     await send_to_dead_letters(Origin(settings.topic_order_status, source, event.offset, order_id.encode(), value),
@@ -250,14 +232,12 @@ async def _on_command(rt: PartitionRuntime, message: Any, raw: bytes) -> None:
 
 @app.agent(store_inputs)
 async def stores(stream):  # type: ignore[no-untyped-def]
-    global _stream
-    _stream = stream.noack()
-    async for event in _stream.events():
+    _local.stream = stream.noack()
+    async for event in _local.stream.events():
         message = event.message
-        if _rebuild_needed:
+        if _local.stale:
             _rebuild()
-        rt = _runtimes.get(message.partition) or _runtimes.setdefault(message.partition,
-                                                                     _new_runtime(message.partition))
+        rt = _local.runtime(message.partition)
         async with own_faults(message, "the store agent"):
             if message.topic == settings.topic_store_commands:
                 await _on_command(rt, message, event.value)
@@ -274,33 +254,5 @@ async def stores(stream):  # type: ignore[no-untyped-def]
         rt.held.append(event)
         rt.held_events += 1
         PROCESSED[(message.topic, message.partition)] = message.offset
-        if _releasing or rt.held_events >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
+        if _local.releasing or rt.held_events >= _FLUSH_MAX_EVENTS or time.monotonic() - rt.flushed_at >= _FLUSH_S:
             await _flush(rt)
-
-
-# --- read-only access for the web layer (monitor/web): never called from the stream ---
-
-
-def snapshot(store_id: str, city: str) -> StoreState | None:
-    """The state of a store held by this worker (the cached one when loaded), or None. Do not modify it."""
-    key = store_key(store_id, city)
-    if not _rebuild_needed:
-        for rt in _runtimes.values():
-            state = rt.cache.get(key)
-            if state is not None:
-                return state
-    raw = store_table.get(key)
-    return StoreState.from_bytes(raw) if raw is not None else None
-
-
-def snapshots() -> list[StoreState]:
-    """Every store state held by this worker (the caches are complete once loaded). Do not modify them."""
-    if not _rebuild_needed:
-        return [state for rt in list(_runtimes.values()) for state in list(rt.cache.values())]
-    return [StoreState.from_bytes(raw) for raw in list(store_table.values()) if raw is not None]
-
-
-def partition_clock_ms(partition: int) -> int | None:
-    """The event-time clock of a store partition on this worker, if it runs here."""
-    rt = None if _rebuild_needed else _runtimes.get(partition)
-    return rt.clock.now_ms if rt is not None and rt.clock.now_ms > 0 else None
