@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from monitor.cli import alerts, kafka, replay, schemas, service, store
+from monitor.cli import alerts, backtest, kafka, replay, schemas, service, store
 from monitor.cli.common import CommandError, UsageError
 
 __all__ = ["main", "build_parser"]
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.register_dispatcher(sub)  # dispatcher
     alerts.register(sub)  # silence, alerts
     replay.register(sub)  # dump, replay, generate, score, loadtest
+    backtest.register(sub)  # backtest
     schemas.register(sub)  # schemas
     return parser
 
