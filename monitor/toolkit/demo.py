@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -143,6 +144,13 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def backtest_hint(data: Path, run_dir: Path) -> str:
+    """The ``monitor backtest`` command that compares the rules in force with two variants on the demo's day."""
+    return (f"monitor backtest {shlex.quote(str(data))} --truth {shlex.quote(str(data.with_suffix('.truth.json')))} "
+            "--variant '4 + 2:hide_min_late=4,hide_min_late_plus_at_risk=6' "
+            f"--variant 'negativity 3%:negativity_threshold=0.03' --out {shlex.quote(str(run_dir / 'backtest'))}")
+
+
 def run_demo(settings: Settings, *, keep: bool = False, port: int = 0, lang: str = "en",
              bootstrap: str | None = None, seed: int = 1) -> int:
     """Start a broker (unless ``bootstrap`` is given), a worker and a dispatcher; replay a generated day as fast
@@ -213,6 +221,7 @@ def run_demo(settings: Settings, *, keep: bool = False, port: int = 0, lang: str
 
         result = score(truth, visibility, alerts)
         _say("\nScore against the generator's ground truth (`monitor score`):", score_lines(result))
+        print(f"\nOther rules on this day, in seconds and without a broker: {backtest_hint(data, run_dir)}")
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted: cleaning up", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -51,6 +52,13 @@ class TestDemo:
         assert "DETECTED    city_slow_couriers" in out  # a city_lateness alert, and no store of it hidden
         assert "detected 4 of 4, missed 0" in out and "1 hides" not in out
         assert processes_with(f"MONITOR_DATA_DIR={tmp_path / 'var'}") == []
+        # the closing hint is a backtest command that runs as printed, on the day the demo generated
+        hint = out.rsplit("without a broker: ", 1)[1].splitlines()[0]
+        assert hint.startswith("monitor backtest ")
+        bt = subprocess.run([sys.executable, "-m", "monitor.cli", *shlex.split(hint)[1:], "--quiet"], env=env,
+                            capture_output=True, text=True, timeout=120)
+        assert bt.returncode == 0, bt.stderr[-3000:]
+        assert "| 4 + 2 | hide_min_late=4, hide_min_late_plus_at_risk=6 |" in bt.stdout
 
     @pytest.mark.timeout(180)
     def test_ctrl_c_stops_the_worker_and_the_dispatcher(self, kafka_bootstrap, tmp_path) -> None:
