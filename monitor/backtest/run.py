@@ -29,6 +29,7 @@ from monitor.worker.screening import Screening
 __all__ = ["VariantRun", "Pass", "run_pass", "reason_class"]
 
 EXAMPLES_PER_REASON = 5
+NEVER_MS = -(2**62)
 # order and review alerts are many; the report keeps the rest in full for scoring and comparison
 _PER_ORDER_KINDS = frozenset({"order_late", "order_at_risk", "negative_review"})
 
@@ -159,24 +160,32 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
         groups.setdefault(keep, (Screening(v.settings, 1), []))[1].append(engine)
     result = Pass(runs)
     read_ms: dict[tuple[int, int], int] = {}
+    first_ms, last_ms = -NEVER_MS, NEVER_MS
+    wall_ms, lines = int(time.time() * 1000), 0
     try:
         for path in paths:
             for lineno, rec in _lines(path, result):
-                where = f"{path.name}:{lineno}"
+                lines += 1
+                if lines % 1000 == 0:
+                    wall_ms = int(time.time() * 1000)  # the wall clock ingest would check event times against
+                    if progress is not None:
+                        progress(1000)
                 topic = rec.get("topic")
-                if topic in command_topics:
-                    _command(rec, where, base, engines, result)
+                if topic in order_topics:
+                    is_orders = True
+                elif topic in review_topics:
+                    is_orders = False
+                elif topic in command_topics:
+                    _command(rec, f"{path.name}:{lineno}", base, engines, result)
                     continue
-                if topic not in order_topics and topic not in review_topics:
+                else:
                     result.skipped[str(topic)[:100]] += 1
                     continue
                 record = _record(rec, lineno)
-                is_orders = topic in order_topics
                 record.topic = base.topic_order_status if is_orders else base.topic_reviews
-                wall_ms = int(time.time() * 1000)
+                source = (0 if is_orders else 1, record.partition)
                 for n, (screening, group) in enumerate(groups.values()):
-                    source = (0 if is_orders else 1, record.partition)
-                    prior = read_ms.get(source, -(2**62))
+                    prior = read_ms.get(source, NEVER_MS)
                     if is_orders:
                         screened = screening.orders(source, [record], wall_ms, prior)
                     else:
@@ -184,26 +193,26 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                     if n == 0:
                         read_ms[source] = screened.max_ms
                         for _, reason in screened.refused:
-                            result.refuse(where, reason)
+                            result.refuse(f"{path.name}:{lineno}", reason)
                     for events in screened.batches.values():
-                        for event in events:
-                            if n == 0:
-                                result.events[topic] += 1
+                        if n == 0:
+                            result.events[str(topic)] += len(events)
+                            for event in events:
                                 at = event.occurred_ms if is_orders else event.created_ms
-                                result.first_ms = at if result.first_ms is None else min(result.first_ms, at)
-                                result.last_ms = at if result.last_ms is None else max(result.last_ms, at)
-                            for engine in group:
-                                if is_orders:
-                                    engine.order(event, record.partition)
-                                else:
-                                    engine.review(event, record.partition)
-                if progress is not None:
-                    progress(1)
+                                first_ms, last_ms = min(first_ms, at), max(last_ms, at)
+                        for engine in group:
+                            apply = engine.order if is_orders else engine.review
+                            for event in events:
+                                apply(event, record.partition)
+        if progress is not None:
+            progress(lines % 1000)
         for engine in engines:
             engine.finish()
     finally:
         for fh in files:
             fh.close()
+    if last_ms != NEVER_MS:
+        result.first_ms, result.last_ms = first_ms, last_ms
     for run, engine in zip(runs, engines, strict=True):
         run.refused, run.ignored = engine.refused, engine.ignored
     result.seconds = time.monotonic() - started

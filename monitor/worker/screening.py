@@ -80,7 +80,7 @@ class Screening:
             d = self._valid(record, "order_id", order_status_fields, self._order_refusal, wall_ms, out)
             if d is None:
                 continue
-            at_ms, promised_ms = _ms(d["occurred_at"]), _ms(d["promised_at"])
+            at_ms, promised_ms = d["occurred_ms"], d["promised_ms"]
             oid, store, city, status = d["order_id"], d["store_id"], d["city"], d["status"]
             seen = registry.see(oid, d["event_id"], (store, city), hash((store, city, status, at_ms, promised_ms)),
                                 at_ms)
@@ -89,12 +89,12 @@ class Screening:
                 continue
             if seen.outcome is SeenOutcome.MOVED and seen.previous is not None:  # the first store stops counting it
                 old_store, old_city = seen.previous
-                out.batches.setdefault(partition_for(old_store.encode(), self.targets), []).append(
+                out.batches.setdefault(self._partition(old_store), []).append(
                     OrderEvent(oid, old_store, old_city, MOVED, at_ms, promised_ms, record.offset))
                 log.info("order_moved", order_id=oid, from_store=old_store, from_city=old_city, to_store=store,
                          to_city=city, partition=record.partition, offset=record.offset)
             out.max_ms = max(out.max_ms, at_ms)
-            out.batches.setdefault(partition_for(store.encode(), self.targets), []).append(
+            out.batches.setdefault(self._partition(store), []).append(
                 OrderEvent(oid, store, city, status, at_ms, promised_ms, record.offset))
         if out.max_ms != NEVER:
             registry.expire(out.max_ms)
@@ -106,20 +106,26 @@ class Screening:
         for record in records:
             d = self._valid(record, "review_id", review_fields, self._review_refusal, wall_ms, out)
             if d is not None:
-                created_ms = _ms(d["created_at"])
+                created_ms = d["created_ms"]
                 out.max_ms = max(out.max_ms, created_ms)
-                out.batches.setdefault(partition_for(d["store_id"].encode(), self.targets), []).append(
+                out.batches.setdefault(self._partition(d["store_id"]), []).append(
                     ReviewEvent(d["review_id"], d["order_id"], d["store_id"], d["city"], d["rating"],
                                 excerpt(d["text"]), created_ms, record.offset))
         return out
 
+    def _partition(self, store_id: str) -> int:
+        """The store partition of ``store_id`` (murmur2, as the producer's partitioner places store-commands)."""
+        return 0 if self.targets == 1 else partition_for(store_id.encode(), self.targets)
+
     def _order_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
-        occurred_ms = _ms(d["occurred_at"])
+        occurred_ms = d["occurred_ms"] = _ms(d["occurred_at"])
+        promised_ms = d["promised_ms"] = _ms(d["promised_at"])
         return (future_refusal("occurred_at", occurred_ms, wall_ms, self._future_ms)
-                or promise_refusal(occurred_ms, _ms(d["promised_at"]), self._horizon_ms))
+                or promise_refusal(occurred_ms, promised_ms, self._horizon_ms))
 
     def _review_refusal(self, d: dict[str, Any], wall_ms: int) -> Refusal | None:
-        return future_refusal("created_at", _ms(d["created_at"]), wall_ms, self._future_ms)
+        created_ms = d["created_ms"] = _ms(d["created_at"])
+        return future_refusal("created_at", created_ms, wall_ms, self._future_ms)
 
     def _valid(self, record: InputRecord, key_field: str, decode: Any,
                refuse: Callable[[dict[str, Any], int], Refusal | None], wall_ms: int,
