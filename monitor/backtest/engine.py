@@ -48,7 +48,7 @@ from monitor.eventtime.deadlines import DueHeap
 from monitor.settings import Settings
 from monitor.wire.protocol import OrderEvent, ReviewEvent
 
-__all__ = ["Engine", "SourceClock"]
+__all__ = ["Engine", "OrderSide", "ReviewSide", "SourceClock"]
 
 
 class SourceClock:
@@ -75,35 +75,27 @@ class SourceClock:
         return self.now_ms
 
 
-class Engine:
-    """The rules of one ``Settings``; every output goes to ``sink`` as the worker would publish it."""
+class OrderSide:
+    """The order rules of one variant: stores (hide, restore, order alerts) and the cities' courier lateness."""
 
-    def __init__(self, settings: Settings, sink: Callable[[Emit], None], *, order_sources: int = 1,
-                 review_sources: int = 1) -> None:
+    def __init__(self, settings: Settings, sink: Callable[[Emit], None], sources: int = 1) -> None:
         self.sink = sink
         self.orders = OrderRules.from_settings(settings)
-        self.store_rule = NegativityRule.from_settings(settings)
-        self.city_rule = NegativityRule.from_settings(settings, city=True)
-        self.repeat = RepeatRule.from_settings(settings)
         self.lateness = CityLatenessRule.from_settings(settings)
-        self.negative_max_rating = settings.negative_max_rating
-        self.order_clock = SourceClock(order_sources)
-        self.review_clock = SourceClock(review_sources)
+        self.clock = SourceClock(sources)
         self.stores: dict[bytes, StoreState] = {}
         self.store_due = DueHeap()
-        self.store_reviews: dict[bytes, NegativityState] = {}
-        self.review_due = DueHeap()
-        self.city_reviews: dict[str, NegativityState] = {}
-        self.city_mark = NEVER  # the review clock the cities were last judged up to
         self.city_lateness: dict[str, CityLatenessState] = {}
         self.lateness_hour = NEVER  # the hour of the order clock the cities' lateness was last judged in
         self.refused: Counter[str] = Counter()  # what the worker would dead-letter here, by reason code
-        self.ignored: Counter[str] = Counter()  # what the worker takes without counting (a repeated review)
 
-    # --- orders ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def rules_of(settings: Settings) -> tuple:
+        """What the outputs of this side depend on: variants equal in it share one side."""
+        return (repr(OrderRules.from_settings(settings)), CityLatenessRule.from_settings(settings))
 
     def order(self, event: OrderEvent, source: int = 0) -> None:
-        now = self.order_clock.on_event(source, event.occurred_ms)
+        now = self.clock.on_event(source, event.occurred_ms)
         key = store_key(event.store_id, event.city)
         state = self.stores.get(key) or StoreState(event.store_id, event.city)
         state.clock_ms = max(state.clock_ms, now)
@@ -121,7 +113,7 @@ class Engine:
                 self.refused["deliveries-by-city: TOO_OLD"] += 1
         self._emit(reconsider(state, event.order_id, event.occurred_ms, self.orders))
         self.store_due.schedule(key, next_due_ms(state, self.orders))
-        self._advance_orders(now)
+        self._advance(now)
 
     def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> bool:
         """An operator's restore (``store-commands``); False when the store is unknown or not hidden."""
@@ -133,7 +125,13 @@ class Engine:
         self.store_due.schedule(key, next_due_ms(state, self.orders))
         return True
 
-    def _advance_orders(self, now: int) -> None:
+    def finish(self) -> None:
+        now = self.clock.finish()
+        self._advance(now)
+        if now != NEVER:
+            self._judge_lateness(now)
+
+    def _advance(self, now: int) -> None:
         if now == NEVER:
             return
         for key in self.store_due.pop_due(now):
@@ -154,10 +152,36 @@ class Engine:
         for city in sorted(self.city_lateness):
             self._emit(judge_until(self.city_lateness[city], now, self.lateness))
 
-    # --- reviews --------------------------------------------------------------------------------------------
+    def _emit(self, emits: list[Emit]) -> None:
+        for e in emits:
+            self.sink(e)
+
+
+class ReviewSide:
+    """The review rules of one variant: negative reviews, store and city negativity, repeat offenders."""
+
+    def __init__(self, settings: Settings, sink: Callable[[Emit], None], sources: int = 1) -> None:
+        self.sink = sink
+        self.store_rule = NegativityRule.from_settings(settings)
+        self.city_rule = NegativityRule.from_settings(settings, city=True)
+        self.repeat = RepeatRule.from_settings(settings)
+        self.negative_max_rating = settings.negative_max_rating
+        self.clock = SourceClock(sources)
+        self.store_reviews: dict[bytes, NegativityState] = {}
+        self.review_due = DueHeap()
+        self.city_reviews: dict[str, NegativityState] = {}
+        self.city_mark = NEVER  # the review clock the cities were last judged up to
+        self.refused: Counter[str] = Counter()
+        self.ignored: Counter[str] = Counter()  # what the worker takes without counting (a repeated review)
+
+    @staticmethod
+    def rules_of(settings: Settings) -> tuple:
+        """What the outputs of this side depend on: variants equal in it share one side."""
+        return (NegativityRule.from_settings(settings), NegativityRule.from_settings(settings, city=True),
+                RepeatRule.from_settings(settings), settings.negative_max_rating)
 
     def review(self, event: ReviewEvent, source: int = 0) -> None:
-        now = self.review_clock.on_event(source, event.created_ms)
+        now = self.clock.on_event(source, event.created_ms)
         key = store_key(event.store_id, event.city)
         state = self.store_reviews.get(key) or NegativityState(event.city, event.store_id)
         negative = is_negative(event.rating, self.negative_max_rating)
@@ -208,16 +232,33 @@ class Engine:
         if city_due(state, self.city_mark, self.city_rule):  # reviews the cities were judged past already
             self._emit(judge_city_until(state, self.city_mark, self.city_rule))
 
-    # --- the end --------------------------------------------------------------------------------------------
-
     def finish(self) -> None:
-        """The input has ended: both clocks reach its last event time and everything due by then is judged."""
-        now = self.order_clock.finish()
-        self._advance_orders(now)
-        if now != NEVER:
-            self._judge_lateness(now)
-        self._judge_reviews(self.review_clock.finish())
+        self._judge_reviews(self.clock.finish())
 
     def _emit(self, emits: list[Emit]) -> None:
         for e in emits:
             self.sink(e)
+
+
+class Engine:
+    """The rules of one ``Settings``: an order side and a review side; every output goes to ``sink`` as the
+    worker would publish it."""
+
+    def __init__(self, settings: Settings, sink: Callable[[Emit], None], *, order_sources: int = 1,
+                 review_sources: int = 1) -> None:
+        self.orders = OrderSide(settings, sink, order_sources)
+        self.reviews = ReviewSide(settings, sink, review_sources)
+
+    def order(self, event: OrderEvent, source: int = 0) -> None:
+        self.orders.order(event, source)
+
+    def review(self, event: ReviewEvent, source: int = 0) -> None:
+        self.reviews.review(event, source)
+
+    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> bool:
+        return self.orders.restore(store_id, city, by=by, note=note, at_ms=at_ms)
+
+    def finish(self) -> None:
+        """The input has ended: both clocks reach its last event time and everything due by then is judged."""
+        self.orders.finish()
+        self.reviews.finish()

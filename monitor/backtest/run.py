@@ -13,12 +13,13 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from monitor.backtest.engine import Engine
+from monitor.backtest.engine import OrderSide, ReviewSide
 from monitor.backtest.variants import Variant
 from monitor.domain.outputs import Emit
 from monitor.settings import Settings
@@ -145,19 +146,37 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     order_sources, review_sources = _sources(paths, order_topics, review_topics)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: list[VariantRun] = []
-    files, engines = [], []
+    files: list[Any] = []
+    # variants equal in their order rules share one order side, equal in their review rules one review side:
+    # each distinct rule set is computed once, and its outputs go to every variant that has it
+    order_sides: dict[tuple, tuple[OrderSide, list[tuple[VariantRun, Any]]]] = {}
+    review_sides: dict[tuple, tuple[ReviewSide, list[tuple[VariantRun, Any]]]] = {}
+    mine: list[tuple[OrderSide, ReviewSide]] = []
     for i, v in enumerate(variants):
         run = VariantRun(v, out_dir / f"{i}-{re.sub(r'[^A-Za-z0-9._-]+', '_', v.name)}.jsonl")
         fh = open(run.outputs, "wb")  # noqa: SIM115 - closed below, after the pass
         files.append(fh)
         runs.append(run)
-        engines.append(Engine(v.settings, _sink(run, fh), order_sources=order_sources,
-                              review_sources=review_sources))
-    # variants that keep orders for the same time screen alike: one screening (and one decode) per group
-    groups: dict[int, tuple[Screening, list[Engine]]] = {}
-    for v, engine in zip(variants, engines, strict=True):
-        keep = int((v.settings.late_window + v.settings.order_retention).total_seconds())
-        groups.setdefault(keep, (Screening(v.settings, 1), []))[1].append(engine)
+        key = OrderSide.rules_of(v.settings)
+        if key not in order_sides:
+            targets: list[tuple[VariantRun, Any]] = []
+            order_sides[key] = (OrderSide(v.settings, _sink(targets), order_sources), targets)
+        order_sides[key][1].append((run, fh))
+        key = ReviewSide.rules_of(v.settings)
+        if key not in review_sides:
+            targets = []
+            review_sides[key] = (ReviewSide(v.settings, _sink(targets), review_sources), targets)
+        review_sides[key][1].append((run, fh))
+        mine.append((order_sides[OrderSide.rules_of(v.settings)][0], review_sides[key][0]))
+    # order sides that keep orders for the same time screen alike: one screening (and one decode) per group
+    groups: dict[int, tuple[Screening, list[OrderSide]]] = {}
+    for side, _ in order_sides.values():
+        keep = side.orders.late_window_ms + side.orders.retention_ms
+        groups.setdefault(keep, (Screening(base.replace(late_window=timedelta(milliseconds=side.orders.late_window_ms),
+                                                        order_retention=timedelta(milliseconds=side.orders.retention_ms)),
+                                           1), []))[1].append(side)
+    review_group = [side for side, _ in review_sides.values()]
+    review_screening = next(iter(groups.values()))[0]
     result = Pass(runs)
     read_ms: dict[tuple[int, int], int] = {}
     first_ms, last_ms = -NEVER_MS, NEVER_MS
@@ -176,7 +195,8 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                 elif topic in review_topics:
                     is_orders = False
                 elif topic in command_topics:
-                    _command(rec, f"{path.name}:{lineno}", base, engines, result)
+                    _command(rec, f"{path.name}:{lineno}", base, [side for side, _ in order_sides.values()],
+                             result)
                     continue
                 else:
                     result.skipped[str(topic)[:100]] += 1
@@ -184,43 +204,61 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                 record = _record(rec, lineno)
                 record.topic = base.topic_order_status if is_orders else base.topic_reviews
                 source = (0 if is_orders else 1, record.partition)
-                for n, (screening, group) in enumerate(groups.values()):
-                    prior = read_ms.get(source, NEVER_MS)
-                    if is_orders:
-                        screened = screening.orders(source, [record], wall_ms, prior)
-                    else:
-                        screened = screening.reviews([record], wall_ms, prior)
-                    if n == 0:
-                        read_ms[source] = screened.max_ms
-                        for _, reason in screened.refused:
-                            result.refuse(f"{path.name}:{lineno}", reason)
+                prior = read_ms.get(source, NEVER_MS)
+                if not is_orders:
+                    screened = review_screening.reviews([record], wall_ms, prior)
+                    first_ms, last_ms = _take(result, screened, source, read_ms, path, lineno, first_ms, last_ms,
+                                              str(topic), False)
                     for events in screened.batches.values():
-                        if n == 0:
-                            result.events[str(topic)] += len(events)
+                        for review_side in review_group:
                             for event in events:
-                                at = event.occurred_ms if is_orders else event.created_ms
-                                first_ms, last_ms = min(first_ms, at), max(last_ms, at)
-                        for engine in group:
-                            apply = engine.order if is_orders else engine.review
+                                review_side.review(event, record.partition)
+                    continue
+                for n, (screening, order_group) in enumerate(groups.values()):
+                    screened = screening.orders(source, [record], wall_ms, prior)
+                    if n == 0:
+                        first_ms, last_ms = _take(result, screened, source, read_ms, path, lineno, first_ms,
+                                                  last_ms, str(topic), True)
+                    for events in screened.batches.values():
+                        for order_side in order_group:
                             for event in events:
-                                apply(event, record.partition)
+                                order_side.order(event, record.partition)
         if progress is not None:
             progress(lines % 1000)
-        for engine in engines:
-            engine.finish()
+        for side, _ in order_sides.values():
+            side.finish()
+        for review_side, _ in review_sides.values():
+            review_side.finish()
     finally:
         for fh in files:
             fh.close()
     if last_ms != NEVER_MS:
         result.first_ms, result.last_ms = first_ms, last_ms
-    for run, engine in zip(runs, engines, strict=True):
-        run.refused, run.ignored = engine.refused, engine.ignored
+    for run, (order_side, review_side) in zip(runs, mine, strict=True):
+        run.refused, run.ignored = order_side.refused + review_side.refused, review_side.ignored
     result.seconds = time.monotonic() - started
     return result
 
 
-def _sink(run: VariantRun, fh: Any) -> Callable[[Emit], None]:
-    return lambda e: run.take(e, fh)
+def _sink(targets: list[tuple[VariantRun, Any]]) -> Callable[[Emit], None]:
+    def sink(e: Emit) -> None:
+        for run, fh in targets:
+            run.take(e, fh)
+    return sink
+
+
+def _take(result: Pass, screened: Any, source: tuple[int, int], read_ms: dict[tuple[int, int], int], path: Path,
+          lineno: int, first_ms: int, last_ms: int, topic: str, is_orders: bool) -> tuple[int, int]:
+    """Count what one screened line holds (once, whatever the number of variants); return the event-time span."""
+    read_ms[source] = screened.max_ms
+    for _, reason in screened.refused:
+        result.refuse(f"{path.name}:{lineno}", reason)
+    for events in screened.batches.values():
+        result.events[topic] += len(events)
+        for event in events:
+            at = event.occurred_ms if is_orders else event.created_ms
+            first_ms, last_ms = min(first_ms, at), max(last_ms, at)
+    return first_ms, last_ms
 
 
 def _lines(path: Path, result: Pass) -> Iterable[tuple[int, dict[str, Any]]]:
@@ -247,7 +285,7 @@ def _record(rec: dict[str, Any], lineno: int) -> _Record:
                    offset if isinstance(offset, int) else lineno, message_key(rec), message_value(rec))
 
 
-def _command(rec: dict[str, Any], where: str, base: Settings, engines: list[Engine], result: Pass) -> None:
+def _command(rec: dict[str, Any], where: str, base: Settings, sides: list[OrderSide], result: Pass) -> None:
     """An operator's command in a dump of ``store-commands``: a restore reaches every variant."""
     try:
         cmd = decode_store_command(message_value(rec), max_bytes=base.max_value_bytes)
@@ -257,6 +295,6 @@ def _command(rec: dict[str, Any], where: str, base: Settings, engines: list[Engi
     if cmd.command != "restore":
         return
     at_ms = int(cmd.at.timestamp() * 1000)
-    for engine in engines:
-        engine.restore(cmd.store_id, cmd.city, by=cmd.by, note=cmd.note, at_ms=at_ms)
+    for side in sides:
+        side.restore(cmd.store_id, cmd.city, by=cmd.by, note=cmd.note, at_ms=at_ms)
 
