@@ -88,6 +88,7 @@ class OrderSide:
         self.city_lateness: dict[str, CityLatenessState] = {}
         self.lateness_hour = NEVER  # the hour of the order clock the cities' lateness was last judged in
         self.refused: Counter[str] = Counter()  # what the worker would dead-letter here, by reason code
+        self.ignored: Counter[str] = Counter()  # (none: every order event is applied or refused)
 
     @staticmethod
     def rules_of(settings: Settings) -> tuple:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from monitor.backtest.run import Pass, VariantRun
+from monitor.backtest.summary import Pass, VariantRun
 from monitor.domain.outputs import iso_from_ms
 from monitor.toolkit.score import score
 

@@ -16,7 +16,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     import orjson
 
     from monitor.backtest.report import TruthError, build_report, load_truth, write_chart, write_markdown
-    from monitor.backtest.run import run_pass
+    from monitor.backtest.run import default_jobs, run_pass
     from monitor.backtest.variants import BASELINE, Variant, parse_variant
     from monitor.toolkit.progress import Progress
 
@@ -41,7 +41,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         inputs = _inputs(args, settings, Path(scratch))
         total = sum(_count_lines(p) for p in inputs) if not args.quiet else None
         bar = Progress("backtest", total=total) if not args.quiet else None
-        result = run_pass(inputs, settings, variants, out / "outputs", progress=bar.add if bar else None)
+        jobs = args.jobs or default_jobs(variants)
+        result = run_pass(inputs, settings, variants, out / "outputs", progress=bar.add if bar else None, jobs=jobs)
         if bar is not None:
             bar.done()
         report = build_report(result, inputs, truth)
@@ -103,5 +104,7 @@ def register(sub: Any) -> None:
                     help="read order-status, reviews and store-commands from Kafka instead of files")
     bt.add_argument("--from", dest="from_", help="with --from-topics: messages at or after this ISO 8601 time")
     bt.add_argument("--to", help="with --from-topics: messages before this ISO 8601 time")
+    bt.add_argument("--jobs", type=int, choices=range(1, 9), metavar="N",
+                    help="processes (1-8; default: one reading and one per distinct order rule set, up to the cores)")
     bt.add_argument("--quiet", action="store_true", help="no progress line")
 

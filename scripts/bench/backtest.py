@@ -9,8 +9,9 @@ a fresh process (so that one's memory does not count for the other):
 
 - ``decode``: every line parsed and checked as the backtest and the worker's ingest check it (contract, times,
   the order registry), nothing decided: the floor any backtest pays;
-- ``backtest``: ``run_pass`` with the baseline, ``4 + 2`` and ``negativity 3%``, its RSS sampled every 100,000
-  lines (flat or not) and its peak.
+- ``backtest``: ``run_pass`` with the baseline, ``4 + 2`` and ``negativity 3%`` (as ``monitor backtest`` runs it:
+  one process reading, one per distinct order rule set), the reading process's RSS sampled every 100,000 lines
+  (flat or not) and the peak of each process.
 
 The figure is the ratio of the two times; the result (JSON) also has events/s and the peak RSS of each.
 """
@@ -46,10 +47,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def phase_decode(path: Path) -> dict:
     import orjson
 
-    from monitor.backtest.run import _record
+    from monitor.backtest.run import _record  # the line as the backtest reads it
     from monitor.settings import Settings
     from monitor.worker.screening import Screening
 
@@ -73,7 +78,7 @@ def phase_decode(path: Path) -> dict:
 
 
 def phase_backtest(path: Path, out: Path) -> dict:
-    from monitor.backtest.run import run_pass
+    from monitor.backtest.run import default_jobs, run_pass
     from monitor.backtest.variants import BASELINE, Variant, parse_variant
     from monitor.settings import Settings
 
@@ -88,11 +93,13 @@ def phase_backtest(path: Path, out: Path) -> dict:
             samples.append({"lines": state["lines"], "seconds": round(time.perf_counter() - state["started"], 1),
                             "rss_mib": round(_rss_mb(), 1)})
 
-    result = run_pass([path], settings, variants, out, progress=tick)
-    return {"seconds": round(result.seconds, 2), "lines": result.lines, "events": sum(result.events.values()),
+    jobs = default_jobs(variants)
+    result = run_pass([path], settings, variants, out, progress=tick, jobs=jobs)
+    return {"seconds": round(result.seconds, 2), "jobs": jobs, "lines": result.lines, "events": sum(result.events.values()),
             "variants": {r.variant.name: {"hides": len(r.hides), "alerts": sum(r.counts.values()) - len(r.hides)
                                           - len(r.restores)} for r in result.runs},
-            "bad_input": dict(result.bad), "peak_rss_mib": round(_peak_mb(), 1), "rss_samples": samples}
+            "bad_input": dict(result.bad), "peak_rss_mib": round(_peak_mb(), 1),
+            "peak_rss_mib_largest_other_process": round(_children_peak_mb(), 1), "rss_samples": samples}
 
 
 def _child(phase: str, path: Path, work: Path) -> dict:

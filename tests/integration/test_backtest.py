@@ -50,6 +50,14 @@ class TestSameDecisionsAsTheWorker:
         differing = [k for k in reference if reference[k] != got[k]]
         assert not differing, [(reference[k], got[k]) for k in differing[:3]]
 
+        # the same from the topics (dumped with their partitions: four sources per input topic, interleaved)
+        proc = subprocess.run([sys.executable, "-m", "monitor.cli", "backtest", "--from-topics", "--out",
+                               str(tmp_path / "from-topics"), "--quiet"], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        from_topics = dedupe(_backtest_outputs(tmp_path / "from-topics" / "outputs" / "0-baseline.jsonl"))
+        assert comparable(from_topics) == reference
+
 
 class TestCommand:
     def test_report_with_a_variant_the_truth_and_bad_input(self, tmp_path: Path) -> None:

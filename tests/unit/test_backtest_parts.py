@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from monitor.backtest.engine import SourceClock
-from monitor.backtest.run import reason_class, run_pass
+from monitor.backtest.run import run_pass
+from monitor.backtest.summary import reason_class
 from monitor.backtest.variants import BASELINE, RULE_SETTINGS, Variant, parse_variant
 from monitor.eventtime.clock import NEVER
 from monitor.settings import Settings
@@ -66,7 +67,7 @@ def test_reason_classes_drop_the_particulars() -> None:
             == reason_class("reviews: value of 5 bytes is larger than the limit of 4 bytes (setting x)"))
 
 
-def test_variants_sharing_a_rule_set_get_the_outputs_they_would_get_alone(tmp_path: Path) -> None:
+def test_variants_sharing_a_rule_set_or_spread_over_processes_get_the_outputs_they_would_get_alone(tmp_path: Path) -> None:
     """Run together, the baseline and two variants (one changing order rules, one review rules) write exactly
     what each writes when run alone: sharing a side between variants changes nothing."""
     traffic = generate(TrafficConfig(start=BASE_START, days=2, orders_per_day=300, stores=30, seed=4))
@@ -78,6 +79,12 @@ def test_variants_sharing_a_rule_set_get_the_outputs_they_would_get_alone(tmp_pa
     alone = [run_pass([path], BASE, [v], tmp_path / f"alone-{i}").runs[0] for i, v in enumerate(variants)]
     for shared, single in zip(together.runs, alone, strict=True):
         assert shared.outputs.read_bytes() == single.outputs.read_bytes(), shared.variant.name
+    # spread over processes (every side in one other process; or in two, one order side each): the same
+    for jobs in (2, 3):
+        spread_out = run_pass([path], BASE, variants, tmp_path / f"jobs-{jobs}", jobs=jobs)
+        for spread, shared in zip(spread_out.runs, together.runs, strict=True):
+            assert spread.outputs.read_bytes() == shared.outputs.read_bytes(), (jobs, spread.variant.name)
+            assert spread.counts == shared.counts and spread.refused == shared.refused
     assert together.runs[0].outputs.read_bytes() != together.runs[1].outputs.read_bytes()
     assert together.runs[0].outputs.read_bytes() != together.runs[2].outputs.read_bytes()
 
