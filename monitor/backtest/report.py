@@ -201,6 +201,9 @@ def write_markdown(report: Mapping[str, Any], path: Path) -> None:
         out.append(f"- {reason}: {n:,} (first: `{example[:160]}`)")
     for topic, n in inp["skipped_topics"].items():
         out.append(f"- skipped, not an input of the monitor: topic {topic!r}: {n:,} lines")
+    for v in variants:  # refused by the rules themselves (too old for the window, a full store): per variant
+        for reason, n in sorted(v["refused"].items()):
+            out.append(f"- {v['name']}: {reason}: {n:,}")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 

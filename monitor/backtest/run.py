@@ -34,6 +34,7 @@ from monitor.worker.screening import Screening
 __all__ = ["run_pass", "default_jobs"]
 
 NEVER_MS = -(2**62)
+PARTITIONS_MAX = 10_000  # of one topic in a dump: more is not a Kafka topic (and each would be a clock source)
 
 
 @dataclass(slots=True)
@@ -53,7 +54,8 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     started = time.monotonic()
     topics = {base.topic_order_status: ORDER, "order-status": ORDER, base.topic_reviews: REVIEW,
               "reviews": REVIEW, base.topic_store_commands: RESTORE, "store-commands": RESTORE}
-    order_sources, review_sources = _sources(paths, topics)
+    line_max = 4 * base.max_value_bytes + 65_536  # a value in base64 or escaped JSON, and the record around it
+    order_sources, review_sources = _sources(paths, topics, line_max)
     out_dir.mkdir(parents=True, exist_ok=True)
     order_sides, review_sides, mine = build_sides(variants, out_dir, max(1, jobs), order_sources, review_sources)
     used = sorted({s.job for s in order_sides + review_sides})
@@ -81,7 +83,7 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     wall_ms, lines = int(time.time() * 1000), 0
     try:
         for path in paths:
-            for lineno, rec in _lines(path, result):
+            for lineno, rec in _lines(path, result, line_max):
                 lines += 1
                 if lines % 1000 == 0:
                     wall_ms = int(time.time() * 1000)  # the wall clock ingest would check event times against
@@ -173,39 +175,70 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
-def _sources(paths: Sequence[Path], topics: dict[str, int]) -> tuple[int, int]:
+def _sources(paths: Sequence[Path], topics: dict[str, int], line_max: int) -> tuple[int, int]:
     """Partitions per input topic in a dump (its lines carry them); 1 for generated files."""
     seen: dict[int, set[int]] = {ORDER: {0}, REVIEW: {0}}
     for path in paths:
         with open(path, "rb") as fh:
-            if b'"partition"' not in fh.readline():
+            if b'"partition"' not in fh.readline(line_max):
                 continue
             fh.seek(0)
-            for line in fh:
+            for _, line in _bounded(fh, line_max):
                 try:
-                    rec = orjson.loads(line)
+                    rec = orjson.loads(line or b"")
                 except orjson.JSONDecodeError:
                     continue
-                if isinstance(rec, dict) and isinstance(rec.get("partition"), int):
+                if isinstance(rec, dict) and _where_ok(rec) and isinstance(rec.get("partition"), int):
                     kind = topics.get(rec.get("topic"))  # type: ignore[arg-type]
                     if kind in seen:
                         seen[kind].add(rec["partition"])
     return max(seen[ORDER]) + 1, max(seen[REVIEW]) + 1
 
 
-def _lines(path: Path, result: Pass) -> Iterable[tuple[int, dict[str, Any]]]:
+def _bounded(fh: Any, line_max: int) -> Iterable[tuple[int, bytes | None]]:
+    """(line number, line) of a file, a line longer than ``line_max`` bytes as None (read past, never held)."""
+    lineno = 0
+    while line := fh.readline(line_max + 1):
+        lineno += 1
+        if len(line) > line_max and not line.endswith(b"\n"):
+            while (more := fh.readline(1 << 20)) and not more.endswith(b"\n"):
+                pass
+            yield lineno, None
+        else:
+            yield lineno, line
+
+
+def _where_ok(rec: dict[str, Any]) -> bool:
+    """A dump's partition and offset, when present, are what Kafka could have written."""
+    for key, top in (("partition", PARTITIONS_MAX), ("offset", 2**63)):
+        value = rec.get(key)
+        if value is not None and (type(value) is not int or not 0 <= value < top):
+            return False
+    return True
+
+
+def _lines(path: Path, result: Pass, line_max: int) -> Iterable[tuple[int, dict[str, Any]]]:
     with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, line in _bounded(fh, line_max):
+            where = f"{path.name}:{lineno}"
+            if line is None:
+                result.lines += 1
+                result.refuse(where, f"input: a line longer than {line_max} bytes (4 x max_value_bytes)")
+                continue
             if not line.strip():
                 continue
             result.lines += 1
             try:
                 rec = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                result.refuse(f"{path.name}:{lineno}", f"input: not a JSON line ({exc})")
+                result.refuse(where, f"input: not a JSON line ({exc})")
                 continue
             if not isinstance(rec, dict):
-                result.refuse(f"{path.name}:{lineno}", "input: a line that is not a JSON object")
+                result.refuse(where, "input: a line that is not a JSON object")
+                continue
+            if not _where_ok(rec):
+                result.refuse(where, f"input: partition must be an integer 0..{PARTITIONS_MAX - 1} and offset a "
+                                     "non-negative integer")
                 continue
             yield lineno, rec
 

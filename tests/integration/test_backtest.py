@@ -74,6 +74,9 @@ class TestCommand:
                 "event_id": "e-f", "order_id": "o-future", "store_id": "st-x", "city": "Moscow", "status": "created",
                 "occurred_at": "2099-01-01T00:00:00+00:00", "promised_at": "2099-01-01T02:00:00+00:00"}}) + b"\n")
             fh.write(orjson.dumps({"topic": "reviews", "key": "r-bad", "value": {"review_id": "r-bad"}}) + b"\n")
+            fh.write(orjson.dumps({"topic": "order-status", "key": "o-old", "value": {  # older than stores count
+                "event_id": "e-o", "order_id": "o-old", "store_id": "st-old", "city": "Moscow", "status": "created",
+                "occurred_at": "2026-01-01T00:00:00+00:00", "promised_at": "2026-01-01T02:00:00+00:00"}}) + b"\n")
         out = tmp_path / "report"
         proc = subprocess.run([sys.executable, "-m", "monitor.cli", "backtest", str(data), "--truth",
                                str(data.with_suffix(".truth.json")), "--variant",
@@ -88,6 +91,8 @@ class TestCommand:
         assert sum(n for reason, n in bad.items() if reason.startswith("input: not a JSON line")) == 1, bad
         assert sum(n for reason, n in bad.items() if reason.startswith("reviews:")) == 1, bad
         baseline, variant = report["variants"]
+        assert baseline["refused"] == variant["refused"] == {"order-status: TOO_OLD": 1}
+        assert "- 4+2: order-status: TOO_OLD: 1" in (out / "backtest.md").read_text()
         for v in (baseline, variant):
             outcomes = {r["kind"]: r["outcome"] for r in v["score"]["incidents"]}
             assert outcomes["store_stops_accepting"] == "DETECTED" and outcomes["store_overloaded"] == "DETECTED"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import orjson
 import pytest
 
 from monitor.backtest.engine import SourceClock
@@ -88,3 +89,26 @@ def test_variants_sharing_a_rule_set_or_spread_over_processes_get_the_outputs_th
     assert together.runs[0].outputs.read_bytes() != together.runs[1].outputs.read_bytes()
     assert together.runs[0].outputs.read_bytes() != together.runs[2].outputs.read_bytes()
 
+
+
+def test_hostile_lines_are_counted_and_the_rest_is_read(tmp_path: Path) -> None:
+    """A line longer than the bound is read past without being held; impossible partitions or offsets, and
+    lines that are not JSON objects, are counted by reason; the valid line after them is still applied."""
+    base = BASE.replace(max_value_bytes=4096)
+    good = orjson.dumps({"topic": "order-status", "key": "o1", "value": {
+        "event_id": "e1", "order_id": "o1", "store_id": "s1", "city": "Moscow", "status": "created",
+        "occurred_at": "2026-02-10T10:00:00+00:00", "promised_at": "2026-02-10T12:00:00+00:00"}})
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join([
+        b'{"topic": "order-status", "value": "' + b"x" * 100_000 + b'"}',
+        b'{"topic": "order-status", "partition": 1000000000, "key": "o1", "value": {}}',
+        b'{"topic": "order-status", "partition": true, "key": "o1", "value": {}}',
+        b'{"topic": "reviews", "offset": -5, "key": "r", "value": {}}',
+        b"[1, 2]",
+        good, b""]))
+    result = run_pass([path], base, [Variant(BASELINE, base)], tmp_path / "out")
+    assert result.lines == 6 and dict(result.events) == {"order-status": 1}
+    assert sum(n for r, n in result.bad.items() if "a line longer than" in r) == 1, result.bad
+    assert any("81920 bytes" in e for ex in result.examples.values() for e in ex), result.examples
+    assert sum(n for r, n in result.bad.items() if "partition must be" in r) == 3, result.bad
+    assert sum(n for r, n in result.bad.items() if "not a JSON object" in r) == 1, result.bad
