@@ -22,9 +22,11 @@ idle and the stream is history (a live stream's clocks would follow the wall clo
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable
 
+from monitor.backtest.clock import SourceClock
 from monitor.domain.intake import RefusalCode
 from monitor.domain.lateness import CityLatenessRule, CityLatenessState, add_deliveries, judge_until
 from monitor.domain.negativity import (
@@ -48,31 +50,7 @@ from monitor.eventtime.deadlines import DueHeap
 from monitor.settings import Settings
 from monitor.wire.protocol import OrderEvent, ReviewEvent
 
-__all__ = ["Engine", "OrderSide", "ReviewSide", "SourceClock"]
-
-
-class SourceClock:
-    """The event-time clock of one input topic over its source partitions: the least of the largest event time
-    read from each (``monitor/eventtime/clock.py`` without heartbeats; the input is history)."""
-
-    def __init__(self, sources: int) -> None:
-        self.sources = max(1, sources)
-        self.read_ms: dict[int, int] = {}
-        self.now_ms = NEVER
-        self.seen_max_ms = NEVER
-
-    def on_event(self, source: int, event_ms: int) -> int:
-        if event_ms > self.read_ms.get(source, NEVER):
-            self.read_ms[source] = event_ms
-            self.seen_max_ms = max(self.seen_max_ms, event_ms)
-            if len(self.read_ms) >= self.sources:
-                self.now_ms = max(self.now_ms, min(self.read_ms.values()))
-        return self.now_ms
-
-    def finish(self) -> int:
-        """Every source has ended: the clock reaches the largest event time read."""
-        self.now_ms = max(self.now_ms, self.seen_max_ms)
-        return self.now_ms
+__all__ = ["Engine", "OrderSide", "ReviewSide", "SourceClock"]  # SourceClock: from monitor/backtest/clock.py
 
 
 class OrderSide:
@@ -88,7 +66,9 @@ class OrderSide:
         self.city_lateness: dict[str, CityLatenessState] = {}
         self.lateness_hour = NEVER  # the hour of the order clock the cities' lateness was last judged in
         self.refused: Counter[str] = Counter()  # what the worker would dead-letter here, by reason code
-        self.ignored: Counter[str] = Counter()  # (none: every order event is applied or refused)
+        self.ignored: Counter[str] = Counter()  # restores of stores that are not hidden
+        self.restores: list[tuple[int, int, str, str, str, str]] = []  # (at, seq, store, city, by, note)
+        self._seq = 0
 
     @staticmethod
     def rules_of(settings: Settings) -> tuple:
@@ -104,6 +84,7 @@ class OrderSide:
                                     self.orders)
         if applied is Applied.TOO_OLD or applied is Applied.STORE_FULL:
             self.refused[f"order-status: {RefusalCode(applied.value).value}"] += 1
+            self._advance(now)  # the store agent judges what is due after every message, refused or not
             return
         self.stores[key] = state
         if applied is Applied.DELIVERED:
@@ -116,25 +97,50 @@ class OrderSide:
         self.store_due.schedule(key, next_due_ms(state, self.orders))
         self._advance(now)
 
-    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> bool:
-        """An operator's restore (``store-commands``); False when the store is unknown or not hidden."""
+    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> None:
+        """An operator's restore (``store-commands``), applied when the order clock reaches its time: a live worker
+        takes a command as it comes, when its stores' clocks are at about that time (a dump lists the few
+        commands wherever they were polled, often before the orders they follow)."""
+        self._seq += 1
+        heapq.heappush(self.restores, (at_ms, self._seq, store_id, city, by, note))
+
+    def _restore(self, at_ms: int, store_id: str, city: str, by: str, note: str) -> None:
         key = store_key(store_id, city)
         state = self.stores.get(key)
-        if state is None or not state.hidden:
-            return False
-        self._emit(restore(state, by=by, note=note, at_ms=at_ms, rules=self.orders))
-        self.store_due.schedule(key, next_due_ms(state, self.orders))
-        return True
+        if state is None:  # the worker dead-letters it: the sender has the id or the city wrong
+            self.refused["store-commands: restore of an unknown store"] += 1
+        elif not state.hidden:
+            self.ignored["store-commands: restore of a store that is not hidden"] += 1
+        else:
+            self._emit(restore(state, by=by, note=note, at_ms=at_ms, rules=self.orders))
+            self.store_due.schedule(key, next_due_ms(state, self.orders))
+
+    def end_source(self, source: int) -> None:
+        self._advance(self.clock.end(source))
 
     def finish(self) -> None:
         now = self.clock.finish()
         self._advance(now)
         if now != NEVER:
             self._judge_lateness(now)
+        while self.restores:  # commands after the last order: taken as they would come
+            at_ms, _, store_id, city, by, note = heapq.heappop(self.restores)
+            self._restore(at_ms, store_id, city, by, note)
 
     def _advance(self, now: int) -> None:
         if now == NEVER:
             return
+        while self.restores and self.restores[0][0] <= now:
+            at_ms, _, store_id, city, by, note = heapq.heappop(self.restores)
+            self._judge_due(at_ms)
+            self._restore(at_ms, store_id, city, by, note)
+        self._judge_due(now)
+        hour = now - now % HOUR_MS
+        if hour != self.lateness_hour:
+            self.lateness_hour = hour
+            self._judge_lateness(now)
+
+    def _judge_due(self, now: int) -> None:
         for key in self.store_due.pop_due(now):
             state = self.stores.get(key)
             if state is None:
@@ -144,10 +150,6 @@ class OrderSide:
                 del self.stores[key]
             else:
                 self.store_due.schedule(key, next_due_ms(state, self.orders))
-        hour = now - now % HOUR_MS
-        if hour != self.lateness_hour:
-            self.lateness_hour = hour
-            self._judge_lateness(now)
 
     def _judge_lateness(self, now: int) -> None:
         for city in sorted(self.city_lateness):
@@ -204,7 +206,6 @@ class ReviewSide:
     def _judge_reviews(self, now: int) -> None:
         if now == NEVER:
             return
-        touched: set[str] = set()
         for key in self.review_due.pop_due(now):
             state = self.store_reviews.get(key)
             if state is None:
@@ -213,15 +214,15 @@ class ReviewSide:
             self._emit(emits)
             if counted:
                 self._to_city(state.city, counted)
-                touched.add(state.city)
             if state.is_empty():
                 del self.store_reviews[key]
             else:
                 self.review_due.schedule(key, next_store_due_ms(state, self.store_rule))
-        for city in sorted(touched):
-            state = self.city_reviews[city]
-            if city_due(state, now, self.city_rule):
-                self._emit(judge_city_until(state, now, self.city_rule))
+        if now > self.city_mark:  # the review clock moved: a progress marker, and every city due is judged
+            for city in sorted(self.city_reviews):
+                state = self.city_reviews[city]
+                if city_due(state, now, self.city_rule):
+                    self._emit(judge_city_until(state, now, self.city_rule))
         self.city_mark = max(self.city_mark, now)
 
     def _to_city(self, city: str, counted: list[list]) -> None:
@@ -232,6 +233,9 @@ class ReviewSide:
                 self.refused["reviews-by-city: TOO_OLD"] += 1
         if city_due(state, self.city_mark, self.city_rule):  # reviews the cities were judged past already
             self._emit(judge_city_until(state, self.city_mark, self.city_rule))
+
+    def end_source(self, source: int) -> None:
+        self._judge_reviews(self.clock.end(source))
 
     def finish(self) -> None:
         self._judge_reviews(self.clock.finish())
@@ -256,8 +260,8 @@ class Engine:
     def review(self, event: ReviewEvent, source: int = 0) -> None:
         self.reviews.review(event, source)
 
-    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> bool:
-        return self.orders.restore(store_id, city, by=by, note=note, at_ms=at_ms)
+    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> None:
+        self.orders.restore(store_id, city, by=by, note=note, at_ms=at_ms)
 
     def finish(self) -> None:
         """The input has ended: both clocks reach its last event time and everything due by then is judged."""

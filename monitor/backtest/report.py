@@ -20,8 +20,8 @@ from monitor.toolkit.score import score
 __all__ = ["TruthError", "load_truth", "build_report", "write_markdown", "write_chart"]
 
 LIST_MAX = 20  # stores or hides listed in the Markdown per section (the JSON has them all)
-_KINDS = ("store_hidden", "order_late", "order_at_risk", "negative_review", "store_negativity", "city_negativity",
-          "store_repeat_offender", "city_lateness")
+# the alert kinds an incident can name: the per-order ones are too many to keep for scoring
+_KINDS = ("store_hidden", "store_negativity", "city_negativity", "store_repeat_offender", "city_lateness")
 _EXPECT = ("hide", "alert", "no_alert")
 
 
@@ -44,6 +44,8 @@ def load_truth(path: Path) -> list[dict[str, Any]]:
         for key in ("kind", "city", "start", "end", "expect"):
             if not isinstance(inc.get(key), str) or not inc[key]:
                 raise TruthError(f"{where}: {key!r} is missing (a non-empty string)")
+        if inc.get("store_id") == "":
+            inc["store_id"] = None  # a city-wide incident
         if inc["expect"] not in _EXPECT:
             raise TruthError(f"{where}: expect must be one of {', '.join(_EXPECT)}, not {inc['expect']!r}")
         if inc["expect"] == "hide":
@@ -186,7 +188,8 @@ def write_markdown(report: Mapping[str, Any], path: Path) -> None:
                 r = v["score"]["incidents"][i]
                 delay = "" if r["delay_s"] is None else f" after {_fmt_minutes(r['delay_s'] / 60)}"
                 cells.append(f"{r['outcome']}{delay}")
-            out.append(f"| {inc['kind']} | {inc['store_id'] or '–'} | {inc['city']} | " + " | ".join(cells) + " |")
+            out.append(f"| {_cell(inc['kind'])} | {_cell(inc['store_id'] or '–')} | {_cell(inc['city'])} | "
+                       + " | ".join(cells) + " |")
     out += ["", "## Hides", ""]
     for v in variants:
         out.append(f"- **{v['name']}**: " + (", ".join(f"{h['store_id']} ({h['city']}) at {h['at']} "
@@ -194,7 +197,7 @@ def write_markdown(report: Mapping[str, Any], path: Path) -> None:
                                                        for h in v["hide_events"][:LIST_MAX]) or "none")
                    + (f", … {len(v['hide_events']) - LIST_MAX} more" if len(v["hide_events"]) > LIST_MAX else ""))
     out += ["", "## Input the worker would dead-letter", ""]
-    if not inp["bad_input"]:
+    if not inp["bad_input"] and not inp["skipped_topics"] and not any(v["refused"] for v in variants):
         out.append("None.")
     for reason, n in sorted(inp["bad_input"].items(), key=lambda kv: -kv[1]):
         example = inp["bad_input_examples"].get(reason, [""])[0]
@@ -205,6 +208,11 @@ def write_markdown(report: Mapping[str, Any], path: Path) -> None:
         for reason, n in sorted(v["refused"].items()):
             out.append(f"- {v['name']}: {reason}: {n:,}")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _cell(text: str) -> str:
+    """Text from a truth file as one Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")[:80]
 
 
 def _some(stores: list[str]) -> str:

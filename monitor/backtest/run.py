@@ -14,36 +14,28 @@ checking costs about as much as one order side, so on 2 cores the pass takes abo
 
 from __future__ import annotations
 
+import binascii
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from monitor.backtest.sides import ORDER, RESTORE, REVIEW, Child, Side, build_sides, default_jobs, merge
+from monitor.backtest.lines import bounded, input_lines, input_record, where_ok
+from monitor.backtest.sides import END, ORDER, RESTORE, REVIEW, Child, Side, build_sides, default_jobs, merge
 from monitor.backtest.summary import Pass, VariantRun
 from monitor.backtest.variants import Variant
+from monitor.domain.stores import MOVED
 from monitor.settings import Settings
-from monitor.toolkit.jsonl import message_key, message_value
+from monitor.toolkit.jsonl import message_value
 from monitor.wire.codec import DecodeError, decode_store_command
 from monitor.worker.screening import Screening
 
 __all__ = ["run_pass", "default_jobs"]
 
 NEVER_MS = -(2**62)
-PARTITIONS_MAX = 10_000  # of one topic in a dump: more is not a Kafka topic (and each would be a clock source)
-
-
-@dataclass(slots=True)
-class _Record:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant], out_dir: Path,
@@ -55,7 +47,7 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     topics = {base.topic_order_status: ORDER, "order-status": ORDER, base.topic_reviews: REVIEW,
               "reviews": REVIEW, base.topic_store_commands: RESTORE, "store-commands": RESTORE}
     line_max = 4 * base.max_value_bytes + 65_536  # a value in base64 or escaped JSON, and the record around it
-    order_sources, review_sources = _sources(paths, topics, line_max)
+    order_sources, review_sources, ends = _scan(paths, topics, line_max)
     out_dir.mkdir(parents=True, exist_ok=True)
     order_sides, review_sides, mine = build_sides(variants, out_dir, max(1, jobs), order_sources, review_sources)
     used = sorted({s.job for s in order_sides + review_sides})
@@ -81,17 +73,30 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     span = _Span()
     read_ms: dict[tuple[int, int], int] = {}
     wall_ms, lines = int(time.time() * 1000), 0
+
+    def end_sources(after: int) -> None:
+        """The sources whose last line is ``after`` stop holding their clocks back."""
+        for kind, partition in ends.pop(after, ()):
+            for s in here_orders if kind == ORDER else here_reviews:
+                s.side.end_source(partition)
+            for child in children.values():
+                child.add(END, partition, [kind])
+
     try:
         for path in paths:
-            for lineno, rec in _lines(path, result, line_max):
-                lines += 1
-                if lines % 1000 == 0:
+            for index, lineno, rec in input_lines(path, result, line_max, lines):
+                end_sources(index - 1)
+                lines = index
+                if index % 1000 == 0:
                     wall_ms = int(time.time() * 1000)  # the wall clock ingest would check event times against
                     if progress is not None:
                         progress(1000)
-                kind = topics.get(rec.get("topic"))  # type: ignore[arg-type]
+                if rec is None:
+                    continue
+                topic = rec.get("topic")
+                kind = topics.get(topic) if isinstance(topic, str) else None
                 if kind is None:
-                    result.skipped[str(rec.get("topic"))[:100]] += 1
+                    result.skipped[str(topic)[:100]] += 1
                     continue
                 if kind == RESTORE:
                     restore = _command(rec, f"{path.name}:{lineno}", base, result)
@@ -101,7 +106,10 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                         for child in children.values():
                             child.add(RESTORE, 0, list(restore))
                     continue
-                record = _record(rec, lineno)
+                record = input_record(rec, lineno)
+                if record is None:
+                    result.refuse(f"{path.name}:{lineno}", "input: value_b64 is not base64")
+                    continue
                 source = (kind, record.partition)
                 prior = read_ms.get(source, NEVER_MS)
                 if kind == REVIEW:
@@ -128,6 +136,7 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                                 s.side.order(event, record.partition)  # type: ignore[union-attr]
                             for child in there:  # once per process: it applies the event to each of its sides
                                 child.add(ORDER, record.partition, event.packed(), keep)
+        end_sources(lines)
         if progress is not None:
             progress(lines % 1000)
         for s in here_orders + here_reviews:
@@ -146,7 +155,9 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     for run, (order_side, review_side) in zip(result.runs, mine, strict=True):
         merge(run, (order_side.path, review_side.path))
         run.refused = counters[order_side.path.name][0] + counters[review_side.path.name][0]
-        run.ignored = counters[review_side.path.name][1]
+        run.ignored = counters[order_side.path.name][1] + counters[review_side.path.name][1]
+    for s in order_sides + review_sides:
+        s.path.unlink(missing_ok=True)
     result.seconds = time.monotonic() - started
     return result
 
@@ -164,8 +175,10 @@ def _count(result: Pass, screened: Any, source: tuple[int, int], read_ms: dict[t
     for _, reason in screened.refused:
         result.refuse(where, reason)
     for events in screened.batches.values():
-        result.events[topic] += len(events)
         for event in events:
+            if topic == "order-status" and event.status == MOVED:  # ingest's own event for the store left
+                continue
+            result.events[topic] += 1
             at = event.occurred_ms if topic == "order-status" else event.created_ms
             span.first_ms = at if span.first_ms is None else min(span.first_ms, at)
             span.last_ms = at if span.last_ms is None else max(span.last_ms, at)
@@ -175,79 +188,33 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
-def _sources(paths: Sequence[Path], topics: dict[str, int], line_max: int) -> tuple[int, int]:
-    """Partitions per input topic in a dump (its lines carry them); 1 for generated files."""
-    seen: dict[int, set[int]] = {ORDER: {0}, REVIEW: {0}}
+def _scan(paths: Sequence[Path], topics: dict[str, int], line_max: int
+          ) -> tuple[int, int, dict[int, list[tuple[int, int]]]]:
+    """The sources of each input topic (a dump's partitions; one for a generated file) and, by line number over
+    all files, the sources whose last line it is (0: sources with no line at all)."""
+    last: dict[tuple[int, int], int] = {}
+    read = 0
     for path in paths:
         with open(path, "rb") as fh:
-            if b'"partition"' not in fh.readline(line_max):
-                continue
-            fh.seek(0)
-            for _, line in _bounded(fh, line_max):
+            for index, line in bounded(fh, line_max, read):
+                read = index
+                if line is None or b'"partition"' not in line:  # no partition: source 0 of either topic
+                    last[(ORDER, 0)] = last[(REVIEW, 0)] = index
+                    continue
                 try:
-                    rec = orjson.loads(line or b"")
+                    rec = orjson.loads(line)
                 except orjson.JSONDecodeError:
                     continue
-                if isinstance(rec, dict) and _where_ok(rec) and isinstance(rec.get("partition"), int):
-                    kind = topics.get(rec.get("topic"))  # type: ignore[arg-type]
-                    if kind in seen:
-                        seen[kind].add(rec["partition"])
-    return max(seen[ORDER]) + 1, max(seen[REVIEW]) + 1
-
-
-def _bounded(fh: Any, line_max: int) -> Iterable[tuple[int, bytes | None]]:
-    """(line number, line) of a file, a line longer than ``line_max`` bytes as None (read past, never held)."""
-    lineno = 0
-    while line := fh.readline(line_max + 1):
-        lineno += 1
-        if len(line) > line_max and not line.endswith(b"\n"):
-            while (more := fh.readline(1 << 20)) and not more.endswith(b"\n"):
-                pass
-            yield lineno, None
-        else:
-            yield lineno, line
-
-
-def _where_ok(rec: dict[str, Any]) -> bool:
-    """A dump's partition and offset, when present, are what Kafka could have written."""
-    for key, top in (("partition", PARTITIONS_MAX), ("offset", 2**63)):
-        value = rec.get(key)
-        if value is not None and (type(value) is not int or not 0 <= value < top):
-            return False
-    return True
-
-
-def _lines(path: Path, result: Pass, line_max: int) -> Iterable[tuple[int, dict[str, Any]]]:
-    with open(path, "rb") as fh:
-        for lineno, line in _bounded(fh, line_max):
-            where = f"{path.name}:{lineno}"
-            if line is None:
-                result.lines += 1
-                result.refuse(where, f"input: a line longer than {line_max} bytes (4 x max_value_bytes)")
-                continue
-            if not line.strip():
-                continue
-            result.lines += 1
-            try:
-                rec = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                result.refuse(where, f"input: not a JSON line ({exc})")
-                continue
-            if not isinstance(rec, dict):
-                result.refuse(where, "input: a line that is not a JSON object")
-                continue
-            if not _where_ok(rec):
-                result.refuse(where, f"input: partition must be an integer 0..{PARTITIONS_MAX - 1} and offset a "
-                                     "non-negative integer")
-                continue
-            yield lineno, rec
-
-
-def _record(rec: dict[str, Any], lineno: int) -> _Record:
-    partition = rec.get("partition")
-    offset = rec.get("offset")
-    return _Record(str(rec.get("topic")), partition if isinstance(partition, int) else 0,
-                   offset if isinstance(offset, int) else lineno, message_key(rec), message_value(rec))
+                topic = rec.get("topic") if isinstance(rec, dict) else None
+                kind = topics.get(topic) if isinstance(topic, str) else None
+                if kind in (ORDER, REVIEW) and where_ok(rec):
+                    last[(kind, rec.get("partition") or 0)] = index  # type: ignore[index]
+    counts = {kind: 1 + max((p for k, p in last if k == kind), default=0) for kind in (ORDER, REVIEW)}
+    ends: dict[int, list[tuple[int, int]]] = {}
+    for kind, n in counts.items():
+        for partition in range(n):
+            ends.setdefault(last.get((kind, partition), 0), []).append((kind, partition))
+    return counts[ORDER], counts[REVIEW], ends
 
 
 def _command(rec: dict[str, Any], where: str, base: Settings, result: Pass) -> tuple[str, str, str, str, int] | None:
@@ -256,6 +223,9 @@ def _command(rec: dict[str, Any], where: str, base: Settings, result: Pass) -> t
         cmd = decode_store_command(message_value(rec), max_bytes=base.max_value_bytes)
     except DecodeError as exc:
         result.refuse(where, exc.reason)
+        return None
+    except (binascii.Error, TypeError, ValueError):
+        result.refuse(where, "input: value_b64 is not base64")
         return None
     if cmd.command != "restore":
         return None

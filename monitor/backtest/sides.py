@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -22,9 +22,9 @@ from monitor.toolkit.jsonl import to_line
 from monitor.wire.codec import encode
 from monitor.wire.protocol import OrderEvent, ReviewEvent
 
-__all__ = ["Side", "build_sides", "default_jobs", "Child", "merge", "ORDER", "REVIEW", "RESTORE"]
+__all__ = ["Side", "build_sides", "default_jobs", "Child", "merge", "ORDER", "REVIEW", "RESTORE", "END"]
 
-ORDER, REVIEW, RESTORE = 0, 1, 2
+ORDER, REVIEW, RESTORE, END = 0, 1, 2, 3
 _BATCH = 2000  # events per message to another process
 
 
@@ -92,18 +92,32 @@ class Child:
     def add(self, kind: int, source: int, fields: list[Any], group: int = 0) -> None:
         self.batch.append((kind, source, fields, group))
         if len(self.batch) >= _BATCH:
-            self.conn.send(self.batch)
+            self._send(self.batch)
             self.batch = []
 
     def finish(self) -> dict[str, tuple[Counter[str], Counter[str]]]:
-        self.conn.send(self.batch)
+        self._send(self.batch)
         self.batch = []
-        self.conn.send(None)
-        counters: dict[str, tuple[Counter[str], Counter[str]]] = self.conn.recv()
+        self._send(None)
+        try:
+            counters: dict[str, tuple[Counter[str], Counter[str]]] = self.conn.recv()
+        except (OSError, EOFError):
+            self._died()
         self.proc.join()
         if self.proc.exitcode != 0:
             raise RuntimeError(f"backtest process {self.proc.name} exited {self.proc.exitcode}")
         return counters
+
+    def _send(self, message: Any) -> None:
+        try:
+            self.conn.send(message)
+        except OSError:
+            self._died()
+
+    def _died(self) -> NoReturn:
+        self.proc.join(timeout=10)
+        raise RuntimeError(f"backtest process {self.proc.name} stopped (exit code {self.proc.exitcode}); its error "
+                           "is above")
 
     def stop(self) -> None:
         if self.proc.is_alive():
@@ -125,6 +139,9 @@ def _child_main(conn: Any, orders: list[Side], reviews: list[Side]) -> None:
                 review = ReviewEvent(*fields)
                 for s in reviews:
                     s.side.review(review, source)  # type: ignore[union-attr]
+            elif kind == END:  # a source has no more lines: fields = [its topic's kind]
+                for s in orders if fields[0] == ORDER else reviews:
+                    s.side.end_source(source)  # type: ignore[union-attr]
             else:
                 for s in orders:
                     s.side.restore(fields[0], fields[1], by=fields[2], note=fields[3], at_ms=fields[4])  # type: ignore[union-attr]

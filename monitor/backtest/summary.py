@@ -24,7 +24,7 @@ def reason_class(reason: str) -> str:
     code = rest.split(": ", 1)[0]
     if re.fullmatch(r"[A-Z][A-Z_]+", code):
         return f"{topic}: {code}"
-    rest = re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*|\([^)]*\)", "…", rest)
+    rest = re.sub(r"'[^']*'|\"[^\"]*\"|\b\d[\d,.]*|\([^)]*\)", "…", rest)
     return f"{topic}: {rest[:100]}"
 
 

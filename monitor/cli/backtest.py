@@ -42,7 +42,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         total = sum(_count_lines(p) for p in inputs) if not args.quiet else None
         bar = Progress("backtest", total=total) if not args.quiet else None
         jobs = args.jobs or default_jobs(variants)
-        result = run_pass(inputs, settings, variants, out / "outputs", progress=bar.add if bar else None, jobs=jobs)
+        try:
+            result = run_pass(inputs, settings, variants, out / "outputs", progress=bar.add if bar else None,
+                              jobs=jobs)
+        except RuntimeError as exc:  # a process of the pass stopped: its traceback is above
+            raise CommandError(str(exc)) from None
         if bar is not None:
             bar.done()
         report = build_report(result, inputs, truth)

@@ -54,7 +54,7 @@ def _children_peak_mb() -> float:
 def phase_decode(path: Path) -> dict:
     import orjson
 
-    from monitor.backtest.run import _record  # the line as the backtest reads it
+    from monitor.backtest.lines import input_record
     from monitor.settings import Settings
     from monitor.worker.screening import Screening
 
@@ -67,7 +67,8 @@ def phase_decode(path: Path) -> dict:
         for lineno, line in enumerate(fh, 1):
             lines += 1
             rec = orjson.loads(line)
-            record = _record(rec, lineno)
+            record = input_record(rec, lineno)
+            assert record is not None
             if record.topic == "order-status":
                 screened = screening.orders(0, [record], wall_ms)
             else:

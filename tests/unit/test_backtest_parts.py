@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
@@ -112,3 +112,51 @@ def test_hostile_lines_are_counted_and_the_rest_is_read(tmp_path: Path) -> None:
     assert any("81920 bytes" in e for ex in result.examples.values() for e in ex), result.examples
     assert sum(n for r, n in result.bad.items() if "partition must be" in r) == 3, result.bad
     assert sum(n for r, n in result.bad.items() if "not a JSON object" in r) == 1, result.bad
+
+
+class TestSourceEnds:
+    def test_an_ended_source_stops_holding_the_clock(self) -> None:
+        clock = SourceClock(3)
+        clock.on_event(0, 100)
+        clock.on_event(1, 200)
+        assert clock.now_ms == NEVER  # source 2 not heard yet
+        assert clock.end(2) == 100  # it has nothing to send: the others decide
+        assert clock.end(0) == 200
+
+
+def _order_line(order_id: str, store: str, status: str, at: str, promised: str, **where: object) -> bytes:
+    return orjson.dumps({"topic": "order-status", "key": order_id, **where, "value": {
+        "event_id": f"{order_id}-{status}", "order_id": order_id, "store_id": store, "city": "Moscow",
+        "status": status, "occurred_at": at, "promised_at": promised}})
+
+
+def test_a_partition_with_nothing_valid_does_not_freeze_the_clock(tmp_path: Path) -> None:
+    """A dump whose partition 7 holds one unusable line (first, as a dump written in poll order would have it):
+    the orders of partition 0 are judged as they come, so a full store forgets and takes new orders."""
+    base = BASE.replace(max_orders_per_store=100)
+    lines = [b'{"topic": "order-status", "partition": 7, "offset": 0, "key": null, "value": {}}']
+    start = datetime(2026, 2, 10, tzinfo=UTC)
+    for i in range(200):  # one store, an order every 1.2 h, delivered on time: about 80 kept (4 days) when judged as they come
+        at = start + timedelta(hours=1.2 * i)
+        iso = lambda t: t.isoformat()  # noqa: E731
+        lines.append(_order_line(f"o{i}", "s1", "created", iso(at), iso(at + timedelta(hours=1)), partition=0,
+                                 offset=2 * i))
+        lines.append(_order_line(f"o{i}", "s1", "delivered", iso(at + timedelta(minutes=40)),
+                                 iso(at + timedelta(hours=1)), partition=0, offset=2 * i + 1))
+    path = tmp_path / "dump.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = run_pass([path], base, [Variant(BASELINE, base)], tmp_path / "out")
+    assert dict(result.events) == {"order-status": 400}
+    assert result.runs[0].refused == {}, result.runs[0].refused
+
+
+def test_hostile_topics_and_base64_are_counted_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(b"\n".join([
+        b'{"topic": ["order-status"], "key": "o", "value": {}}',
+        b'{"topic": "order-status", "key": "o", "value_b64": "abc"}',
+        b'{"topic": "store-commands", "key": "s", "value_b64": 5}',
+    ]) + b"\n")
+    result = run_pass([path], BASE, [Variant(BASELINE, BASE)], tmp_path / "out")
+    assert result.bad == {"input: value_b64 is not base64": 2}, result.bad
+    assert sum(result.skipped.values()) == 1
