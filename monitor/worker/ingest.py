@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError, ProducerClosed
 from mode import Service
 
 from monitor.eventtime.clock import NEVER
@@ -125,6 +125,16 @@ class Ingest(Service):
 
     @Service.task
     async def _run(self) -> None:
+        try:
+            await self._read_and_forward()
+        except ProducerClosed:
+            if not self.should_stop:
+                raise
+            # stopping: on_stop closed the producer under a send in flight; nothing after the last commit is lost,
+            # it is read again by the next run (at least once)
+            log.info("ingest_stopped_during_a_send")
+
+    async def _read_and_forward(self) -> None:
         assert self.consumer is not None
         held_since: float | None = None
         while not self.should_stop:
