@@ -50,7 +50,7 @@ from monitor.eventtime.deadlines import DueHeap
 from monitor.settings import Settings
 from monitor.wire.protocol import OrderEvent, ReviewEvent
 
-__all__ = ["Engine", "OrderSide", "ReviewSide", "SourceClock"]  # SourceClock: from monitor/backtest/clock.py
+__all__ = ["OrderSide", "ReviewSide"]
 
 
 class OrderSide:
@@ -243,27 +243,3 @@ class ReviewSide:
     def _emit(self, emits: list[Emit]) -> None:
         for e in emits:
             self.sink(e)
-
-
-class Engine:
-    """The rules of one ``Settings``: an order side and a review side; every output goes to ``sink`` as the
-    worker would publish it."""
-
-    def __init__(self, settings: Settings, sink: Callable[[Emit], None], *, order_sources: int = 1,
-                 review_sources: int = 1) -> None:
-        self.orders = OrderSide(settings, sink, order_sources)
-        self.reviews = ReviewSide(settings, sink, review_sources)
-
-    def order(self, event: OrderEvent, source: int = 0) -> None:
-        self.orders.order(event, source)
-
-    def review(self, event: ReviewEvent, source: int = 0) -> None:
-        self.reviews.review(event, source)
-
-    def restore(self, store_id: str, city: str, *, by: str, note: str, at_ms: int) -> None:
-        self.orders.restore(store_id, city, by=by, note=note, at_ms=at_ms)
-
-    def finish(self) -> None:
-        """The input has ended: both clocks reach its last event time and everything due by then is judged."""
-        self.orders.finish()
-        self.reviews.finish()

@@ -70,7 +70,6 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     group_jobs = {keep: ([s for s in group if s.job == 0], [children[j] for j in sorted({s.job for s in group} - {0})])
                   for keep, (_, group) in groups.items()}
     result = Pass([VariantRun(v, out_dir / f"{i}-{_slug(v.name)}.jsonl") for i, v in enumerate(variants)])
-    span = _Span()
     read_ms: dict[tuple[int, int], int] = {}
     wall_ms, lines = int(time.time() * 1000), 0
 
@@ -115,7 +114,7 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                 if kind == REVIEW:
                     record.topic = base.topic_reviews
                     screened = review_screening.reviews([record], wall_ms, prior)
-                    _count(result, screened, source, read_ms, f"{path.name}:{lineno}", span, "reviews")
+                    _count(result, screened, source, read_ms, f"{path.name}:{lineno}", "reviews")
                     for events in screened.batches.values():
                         for event in events:
                             for s in here_reviews:
@@ -128,7 +127,7 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
                 for n, (keep, (screening, _group)) in enumerate(groups.items()):
                     screened = screening.orders(source, [record], wall_ms, prior)
                     if n == 0:
-                        _count(result, screened, source, read_ms, f"{path.name}:{lineno}", span, "order-status")
+                        _count(result, screened, source, read_ms, f"{path.name}:{lineno}", "order-status")
                     here, there = group_jobs[keep]
                     for events in screened.batches.values():
                         for event in events:
@@ -151,7 +150,6 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
             child.stop()
     for s in here_orders + here_reviews:
         counters[s.path.name] = (s.side.refused, s.side.ignored)
-    result.first_ms, result.last_ms = span.first_ms, span.last_ms
     for run, (order_side, review_side) in zip(result.runs, mine, strict=True):
         merge(run, (order_side.path, review_side.path))
         run.refused = counters[order_side.path.name][0] + counters[review_side.path.name][0]
@@ -162,14 +160,8 @@ def run_pass(paths: Sequence[Path], base: Settings, variants: Sequence[Variant],
     return result
 
 
-class _Span:
-    def __init__(self) -> None:
-        self.first_ms: int | None = None
-        self.last_ms: int | None = None
-
-
 def _count(result: Pass, screened: Any, source: tuple[int, int], read_ms: dict[tuple[int, int], int], where: str,
-           span: _Span, topic: str) -> None:
+           topic: str) -> None:
     """Count what one screened line holds (once, whatever the number of variants)."""
     read_ms[source] = screened.max_ms
     for _, reason in screened.refused:
@@ -180,8 +172,8 @@ def _count(result: Pass, screened: Any, source: tuple[int, int], read_ms: dict[t
                 continue
             result.events[topic] += 1
             at = event.occurred_ms if topic == "order-status" else event.created_ms
-            span.first_ms = at if span.first_ms is None else min(span.first_ms, at)
-            span.last_ms = at if span.last_ms is None else max(span.last_ms, at)
+            result.first_ms = at if result.first_ms is None else min(result.first_ms, at)
+            result.last_ms = at if result.last_ms is None else max(result.last_ms, at)
 
 
 def _slug(name: str) -> str:
